@@ -1,0 +1,220 @@
+/* store.h - keyhold's persistent state behind a const ops table.
+ *
+ * A backend (sqlite/, later postgres/) implements struct store_ops. Callers use
+ * the store_*() wrappers below, never the backend directly.
+ *
+ * Threads: one struct store is shared by every thread; each backend keeps one
+ * connection (and its prepared statements) per thread, opened lazily and
+ * closed when the thread exits or the store closes.
+ *
+ * Memory: records returned by _find/_get/_list are allocated in the caller's
+ * arena (strings included) and live as long as it. Out-parameters are written
+ * only on success.
+ *
+ * Errors: KH_ERR_NOTFOUND when a _find misses, KH_ERR_CONFLICT for a unique
+ * name taken (or a lost race, see store_refresh_rotate), KH_ERR_STORE for
+ * anything the database itself failed at. Every operation is one transaction:
+ * nothing half-written is ever left behind. */
+#ifndef KH_STORE_H
+#define KH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/arena.h"
+#include "core/hash.h"
+#include "core/status.h"
+
+/* Grant types a client may use (a bitmask stored as an integer). */
+enum grant_bits {
+    GRANT_PASSWORD = 1u << 0,
+    GRANT_CLIENT_CREDENTIALS = 1u << 1,
+    GRANT_REFRESH_TOKEN = 1u << 2,
+};
+
+struct realm {
+    int64_t id;
+    const char *name;             /* [a-z0-9][a-z0-9_-]{0,62} */
+    const char *alg;              /* "ES256" | "RS256" | "EdDSA": the signing algorithm */
+    int64_t access_ttl;           /* seconds, default 300 */
+    int64_t refresh_idle_ttl;     /* default 1800 */
+    int64_t session_max_ttl;      /* default 36000 */
+    int64_t offline_idle_ttl;     /* default 2592000 */
+    int64_t created_at;
+};
+
+struct role {
+    int64_t id;
+    int64_t realm_id;
+    const char *name;
+    bool all_permissions;         /* the built-in admin role: every permission */
+    const char **permissions;     /* n_permissions strings */
+    size_t n_permissions;
+};
+
+struct user {
+    const char *id;               /* UUID, the token subject */
+    int64_t realm_id;
+    const char *username;         /* stored lowercased; unique per realm */
+    const char *email;            /* may be NULL */
+    const char *first_name;       /* may be NULL */
+    const char *last_name;        /* may be NULL */
+    bool enabled;
+    const char *password_hash;    /* PHC string; NULL when the user has no password */
+    int64_t created_at;
+};
+
+/* What a subject holds now: its roles and the union of their permissions. */
+struct access {
+    const char **roles;
+    size_t n_roles;
+    const char **permissions;     /* distinct, sorted */
+    size_t n_permissions;
+    bool all_permissions;         /* one of the roles holds every permission */
+};
+
+struct client {
+    const char *id;               /* UUID, internal */
+    int64_t realm_id;
+    const char *client_id;        /* unique per realm */
+    const char *name;             /* may be NULL */
+    bool confidential;            /* has a secret */
+    uint8_t secret_hash[SHA256_LEN]; /* SHA-256 of the secret; meaningful if confidential */
+    unsigned grants;              /* enum grant_bits */
+    const char *scopes;           /* allowed scopes, space-separated ("" none) */
+    const char *default_scopes;   /* space-separated subset of scopes */
+    const char *owner_user_id;    /* NULL: no owner (subject is the client) */
+    bool enabled;
+    bool opaque;                  /* access token format: opaque instead of JWT */
+    int64_t access_ttl;           /* 0: the realm's */
+    int64_t created_at;
+};
+
+struct session {
+    const char *id;               /* UUID: `sid` and `session_state` */
+    int64_t realm_id;
+    const char *user_id;          /* NULL when the subject is a client */
+    const char *client_id;        /* the client_id string it was started by */
+    bool offline;
+    int64_t created_at;           /* = auth_time */
+    int64_t expires_at;           /* session maximum */
+    int64_t revoked_at;           /* 0 while alive */
+};
+
+/* A refresh token as stored: never the token itself, only its SHA-256. */
+struct refresh_token {
+    uint8_t hash[SHA256_LEN];
+    const char *session_id;       /* the family */
+    int64_t realm_id;
+    const char *client_id;
+    const char *user_id;          /* NULL when the subject is a client */
+    const char *scope;            /* granted scope, space-separated */
+    int64_t issued_at;
+    int64_t expires_at;           /* idle expiry of this token */
+    int64_t used_at;              /* 0 until rotated */
+    /* joined from the session (read only, ignored on insert): */
+    int64_t session_expires_at;
+    int64_t session_revoked_at;
+    int64_t auth_time;
+    bool offline;
+};
+
+struct signing_key {
+    const char *kid;
+    int64_t realm_id;
+    const char *alg;              /* "ES256" | "RS256" | "EdDSA" */
+    const uint8_t *private_enc;   /* nonce || AES-256-GCM(PKCS#8 DER) || tag */
+    size_t private_enc_len;
+    int64_t created_at;
+    int64_t active_from;          /* signs from this time on */
+    int64_t retire_at;            /* 0: not scheduled */
+};
+
+struct store;
+
+struct store_ops {
+    const char *name;
+    enum kh_status (*open)(const char *url, struct store **out);
+    void (*close)(struct store *s);
+    enum kh_status (*ping)(struct store *s);
+
+    enum kh_status (*realm_create)(struct store *s, const struct realm *r, int64_t *id_out);
+    enum kh_status (*realm_find)(struct store *s, struct arena *a, const char *name, struct realm *out);
+    enum kh_status (*realm_list)(struct store *s, struct arena *a, struct realm **out, size_t *n);
+
+    enum kh_status (*role_create)(struct store *s, const struct role *r, int64_t *id_out);
+    enum kh_status (*role_find)(struct store *s, struct arena *a, int64_t realm_id, const char *name, struct role *out);
+
+    enum kh_status (*user_create)(struct store *s, const struct user *u,
+                                  const char *const *role_names, size_t n_roles);
+    enum kh_status (*user_find_by_name)(struct store *s, struct arena *a, int64_t realm_id,
+                                        const char *username, struct user *out);
+    enum kh_status (*user_get)(struct store *s, struct arena *a, int64_t realm_id, const char *id,
+                               struct user *out);
+    enum kh_status (*user_set_password)(struct store *s, int64_t realm_id, const char *id,
+                                        const char *password_hash);
+    enum kh_status (*user_set_enabled)(struct store *s, int64_t realm_id, const char *id, bool enabled);
+    enum kh_status (*user_access)(struct store *s, struct arena *a, int64_t realm_id, const char *user_id,
+                                  struct access *out);
+
+    enum kh_status (*client_create)(struct store *s, const struct client *c);
+    enum kh_status (*client_find)(struct store *s, struct arena *a, int64_t realm_id, const char *client_id,
+                                  struct client *out);
+    enum kh_status (*client_set_secret)(struct store *s, int64_t realm_id, const char *client_id,
+                                        const uint8_t hash[SHA256_LEN]);
+
+    /* Starts a session and stores its first refresh token, in one transaction. */
+    enum kh_status (*session_start)(struct store *s, const struct session *sess,
+                                    const struct refresh_token *first);
+    enum kh_status (*refresh_find)(struct store *s, struct arena *a, const uint8_t hash[SHA256_LEN],
+                                   struct refresh_token *out);
+    /* One transaction: marks `old_hash` used with one `UPDATE … WHERE hash = ? AND used_at IS NULL`
+     * and, if exactly one row changed, inserts `next`. If no row changed the token was
+     * already used (a replay or a lost race): the session is revoked and KH_ERR_CONFLICT
+     * returned. KH_ERR_NOTFOUND if no such token. */
+    enum kh_status (*refresh_rotate)(struct store *s, const uint8_t old_hash[SHA256_LEN],
+                                     const struct refresh_token *next, int64_t now);
+    /* Revokes the session (the token family) and every refresh token of it. */
+    enum kh_status (*session_revoke)(struct store *s, const char *session_id, int64_t now);
+
+    enum kh_status (*key_insert)(struct store *s, const struct signing_key *k);
+    /* Every key of the realm not yet retired, newest first. */
+    enum kh_status (*key_list)(struct store *s, struct arena *a, int64_t realm_id,
+                               struct signing_key **out, size_t *n);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+/* Opens the backend that `url` names: a postgres:// URL (later) or a SQLite path.
+ * Applies pending migrations before returning. */
+enum kh_status store_open(const char *url, struct store **out) KH_MUST_CHECK;
+void store_close(struct store *s);
+
+/* Thin wrappers: store_X(s, ...) calls s->ops->X(s, ...). */
+#define store_ping(s) ((s)->ops->ping(s))
+#define store_realm_create(s, ...) ((s)->ops->realm_create((s), __VA_ARGS__))
+#define store_realm_find(s, ...) ((s)->ops->realm_find((s), __VA_ARGS__))
+#define store_realm_list(s, ...) ((s)->ops->realm_list((s), __VA_ARGS__))
+#define store_role_create(s, ...) ((s)->ops->role_create((s), __VA_ARGS__))
+#define store_role_find(s, ...) ((s)->ops->role_find((s), __VA_ARGS__))
+#define store_user_create(s, ...) ((s)->ops->user_create((s), __VA_ARGS__))
+#define store_user_find_by_name(s, ...) ((s)->ops->user_find_by_name((s), __VA_ARGS__))
+#define store_user_get(s, ...) ((s)->ops->user_get((s), __VA_ARGS__))
+#define store_user_set_password(s, ...) ((s)->ops->user_set_password((s), __VA_ARGS__))
+#define store_user_set_enabled(s, ...) ((s)->ops->user_set_enabled((s), __VA_ARGS__))
+#define store_user_access(s, ...) ((s)->ops->user_access((s), __VA_ARGS__))
+#define store_client_create(s, ...) ((s)->ops->client_create((s), __VA_ARGS__))
+#define store_client_find(s, ...) ((s)->ops->client_find((s), __VA_ARGS__))
+#define store_client_set_secret(s, ...) ((s)->ops->client_set_secret((s), __VA_ARGS__))
+#define store_session_start(s, ...) ((s)->ops->session_start((s), __VA_ARGS__))
+#define store_refresh_find(s, ...) ((s)->ops->refresh_find((s), __VA_ARGS__))
+#define store_refresh_rotate(s, ...) ((s)->ops->refresh_rotate((s), __VA_ARGS__))
+#define store_session_revoke(s, ...) ((s)->ops->session_revoke((s), __VA_ARGS__))
+#define store_key_insert(s, ...) ((s)->ops->key_insert((s), __VA_ARGS__))
+#define store_key_list(s, ...) ((s)->ops->key_list((s), __VA_ARGS__))
+
+#endif
