@@ -14,6 +14,8 @@ GEN_SRCS := build/gen/sqlite_migrations.c
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
+# `make V=1` shows the whole commands.
+Q := $(if $(V),,@)
 obj = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 REL_LIB_OBJS := $(call obj,build,$(LIB_SRCS) $(GEN_SRCS))
@@ -30,10 +32,12 @@ build/gen/sqlite_migrations.c: tools/embed_sql.sh $(MIGRATIONS)
 
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_RELEASE) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS_RELEASE) $(CFLAGS) -c $< -o $@
 build/asan/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) $(CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) $(CFLAGS) -c $< -o $@
 
 build/libkeyhold.a: $(REL_LIB_OBJS)
 	@rm -f $@; ar rcs $@ $^
@@ -47,11 +51,13 @@ build/asan/keyhold: $(call obj,build/asan,$(CLI_SRCS)) build/asan/libkeyhold.a
 
 build/asan/tests/unit/%: tests/unit/%.c build/asan/libkeyhold.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -Itests/unit -o $@ $< build/asan/libkeyhold.a -lcmocka $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -Itests/unit -o $@ $< build/asan/libkeyhold.a -lcmocka $(LIBS)
 
 build/asan/fuzz/%: tests/fuzz/%.c tests/fuzz/replay_main.c build/asan/libkeyhold.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -o $@ $< tests/fuzz/replay_main.c build/asan/libkeyhold.a $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS_COMMON) $(CFLAGS_ASAN) -o $@ $< tests/fuzz/replay_main.c build/asan/libkeyhold.a $(LIBS)
 
 # Installs what is missing (apt-get as root; otherwise names the packages).
 deps:

@@ -67,11 +67,13 @@ void log_emit(enum log_level level, const char *event, const struct log_field *f
     jsonw_kv_str(&w, "event", event);
     for (size_t i = 0; i < n; i++) {
         const struct log_field *f = &fields[i];
+        if (f->type == LOG_T_STR && !f->s)
+            continue; /* absent: left out rather than null */
         if (f->type == LOG_T_INT) {
             jsonw_kv_int(&w, f->key, f->i);
             continue;
         }
-        int redact = f->s && (log_is_secret_key(f->key) || log_looks_secret(f->s));
+        int redact = (log_is_secret_key(f->key) || log_looks_secret(f->s));
         jsonw_kv_str(&w, f->key, redact ? "[redacted]" : f->s);
     }
     jsonw_obj_end(&w);

@@ -17,7 +17,7 @@ enum log_type { LOG_T_STR, LOG_T_INT };
 struct log_field {
     const char *key;
     enum log_type type;
-    const char *s; /* LOG_T_STR; NULL is written as null */
+    const char *s; /* LOG_T_STR; NULL leaves the field out */
     int64_t i;     /* LOG_T_INT */
 };
 

@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 
-void random_bytes(void *out, size_t n)
+static void os_random(void *out, size_t n)
 {
     unsigned char *p = out;
     while (n > 0) {
@@ -20,6 +21,29 @@ void random_bytes(void *out, size_t n)
         p += got;
         n -= (size_t)got;
     }
+}
+
+/* Small draws (UUIDs, secrets) come from a per-thread pool refilled from the
+ * OS in 256-byte reads, saving a system call per token; the bytes are still
+ * the OS CSPRNG's, each handed out once and wiped as it is taken. */
+#define POOL_SIZE 256
+static _Thread_local unsigned char pool[POOL_SIZE];
+static _Thread_local size_t pool_left;
+
+void random_bytes(void *out, size_t n)
+{
+    if (n > POOL_SIZE / 4) {
+        os_random(out, n);
+        return;
+    }
+    if (pool_left < n) {
+        os_random(pool, POOL_SIZE);
+        pool_left = POOL_SIZE;
+    }
+    unsigned char *src = pool + POOL_SIZE - pool_left;
+    memcpy(out, src, n);
+    memset(src, 0, n);
+    pool_left -= n;
 }
 
 void random_uuid(char out[37])
@@ -43,14 +67,14 @@ void random_base62(char *out, size_t n)
 {
     static const char alphabet[] =
         "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    unsigned char pool[64];
+    unsigned char draw[64];
     size_t avail = 0, o = 0;
     while (o < n) {
         if (avail == 0) {
-            random_bytes(pool, sizeof pool);
-            avail = sizeof pool;
+            random_bytes(draw, sizeof draw);
+            avail = sizeof draw;
         }
-        unsigned char c = pool[--avail];
+        unsigned char c = draw[--avail];
         if (c >= 248) /* 248 = 4 * 62: reject to keep the draw uniform */
             continue;
         out[o++] = alphabet[c % 62];

@@ -137,6 +137,11 @@ struct store_ops {
     enum kh_status (*open)(const char *url, struct store **out);
     void (*close)(struct store *s);
     enum kh_status (*ping)(struct store *s);
+    /* Optional batching of reads: the reads this thread makes until read_end()
+     * see one snapshot and take the store's locks once. A write op ends the
+     * snapshot first. read_end() without read_begin() does nothing. */
+    void (*read_begin)(struct store *s);
+    void (*read_end)(struct store *s);
 
     enum kh_status (*realm_create)(struct store *s, const struct realm *r, int64_t *id_out);
     enum kh_status (*realm_find)(struct store *s, struct arena *a, const char *name, struct realm *out);
@@ -196,6 +201,8 @@ void store_close(struct store *s);
 
 /* Thin wrappers: store_X(s, ...) calls s->ops->X(s, ...). */
 #define store_ping(s) ((s)->ops->ping(s))
+#define store_read_begin(s) ((s)->ops->read_begin(s))
+#define store_read_end(s) ((s)->ops->read_end(s))
 #define store_realm_create(s, ...) ((s)->ops->realm_create((s), __VA_ARGS__))
 #define store_realm_find(s, ...) ((s)->ops->realm_find((s), __VA_ARGS__))
 #define store_realm_list(s, ...) ((s)->ops->realm_list((s), __VA_ARGS__))

@@ -1,0 +1,26 @@
+/* api.h - keyhold's HTTP endpoints: the route table and its handlers.
+ *
+ * Handlers turn requests into oauth/ and store/ calls and their results into
+ * JSON responses; they hold no protocol logic of their own. */
+#ifndef KH_API_H
+#define KH_API_H
+
+#include <stddef.h>
+#include "http/http.h"
+#include "oauth/oauth.h"
+
+#define API_MAX_FORM_BODY (64 * 1024)
+
+struct api {
+    struct oauth oauth;
+    const char *default_realm;
+};
+
+/* The route table; requests carry a struct api * as req->app. */
+const struct route *api_routes(size_t *n);
+
+/* Logs one JSON line per request (http_config.on_response). */
+void api_on_response(void *app, const struct request *req, const char *pattern, int status,
+                     int64_t duration_us);
+
+#endif

@@ -1,0 +1,130 @@
+/* realm.c - keyhold realm create|list|show. */
+#include <getopt.h>
+#include <stdio.h>
+#include "cli/cli.h"
+#include "core/jsonw.h"
+#include "oauth/manage.h"
+
+static const char USAGE[] =
+    "usage: keyhold realm create NAME [--alg ES256|RS256|EdDSA] [--db FILE] [--json]\n"
+    "       keyhold realm list [--db FILE] [--json]\n"
+    "       keyhold realm show NAME [--db FILE] [--json]\n"
+    "\n"
+    "  --alg ALG   the realm's signing algorithm (default ES256)\n"
+    "  --db FILE   the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --json      print JSON (one object per realm) for scripts\n";
+
+struct realm_opts {
+    const char *db;
+    const char *alg;
+    const char *name;
+    bool json;
+};
+
+static int on_opt(int c, const char *arg, void *ctx)
+{
+    struct realm_opts *o = ctx;
+    switch (c) {
+    case 'a': o->alg = arg; return 0;
+    case 'd': o->db = arg; return 0;
+    case 'j': o->json = true; return 0;
+    }
+    return -1;
+}
+
+static void realm_json(struct jsonw *w, const void *ctx)
+{
+    const struct realm *r = ctx;
+    jsonw_obj_begin(w);
+    jsonw_kv_str(w, "name", r->name);
+    jsonw_kv_str(w, "alg", r->alg);
+    jsonw_kv_int(w, "access_token_lifetime", r->access_ttl);
+    jsonw_kv_int(w, "refresh_idle_lifetime", r->refresh_idle_ttl);
+    jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
+    jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
+    jsonw_obj_end(w);
+}
+
+static void print_realm(const struct realm *r, bool json)
+{
+    if (json)
+        cli_print_json(realm_json, r);
+    else
+        printf("%s\talg=%s\taccess_token_lifetime=%llds\n", r->name, r->alg, (long long)r->access_ttl);
+}
+
+static int do_create(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
+{
+    const struct realm_opts *o = ctx;
+    const char *why = NULL;
+    struct realm r;
+    if (manage_realm_create(s, master, o->name, o->alg, &why))
+        return cli_fail("cannot create realm \"%s\": %s", o->name, why);
+    if (manage_realm_get(s, a, o->name, &r, &why))
+        return cli_fail("%s", why);
+    if (o->json)
+        print_realm(&r, true);
+    else
+        printf("created realm \"%s\" signing with %s\n", r.name, r.alg);
+    return CLI_OK;
+}
+
+static int do_show(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
+{
+    (void)master;
+    const struct realm_opts *o = ctx;
+    const char *why = NULL;
+    struct realm r;
+    if (manage_realm_get(s, a, o->name, &r, &why))
+        return cli_fail("%s", why);
+    print_realm(&r, o->json);
+    return CLI_OK;
+}
+
+static int do_list(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
+{
+    (void)master;
+    const struct realm_opts *o = ctx;
+    struct realm *rs;
+    size_t n;
+    if (store_realm_list(s, a, &rs, &n))
+        return cli_fail("cannot list realms: the store failed");
+    for (size_t i = 0; i < n; i++)
+        print_realm(&rs[i], o->json);
+    return CLI_OK;
+}
+
+static int run(int argc, char **argv, size_t positional, cli_store_fn fn)
+{
+    static const struct option longs[] = {
+        {"alg", required_argument, NULL, 'a'}, {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},      {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct realm_opts o = {0};
+    int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, &o.name, positional);
+    if (rc)
+        return cli_parsed(rc);
+    return cli_with_store(o.db, fn, &o);
+}
+
+static int create(int argc, char **argv)
+{
+    return run(argc, argv, 1, do_create);
+}
+
+static int show(int argc, char **argv)
+{
+    return run(argc, argv, 1, do_show);
+}
+
+static int list(int argc, char **argv)
+{
+    return run(argc, argv, 0, do_list);
+}
+
+int cli_realm(int argc, char **argv)
+{
+    static const struct cli_sub subs[] = {{"create", create}, {"list", list}, {"show", show}};
+    return cli_dispatch(subs, 3, USAGE, argc, argv);
+}

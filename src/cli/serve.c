@@ -1,0 +1,287 @@
+/* serve.c - keyhold serve: bootstrap, then serve HTTP until SIGTERM. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api/api.h"
+#include "authn/password.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "oauth/manage.h"
+
+static const char USAGE[] =
+    "usage: keyhold serve [--listen ADDR:PORT] [--db FILE] [--public-url URL]\n"
+    "                     [--tls-cert FILE --tls-key FILE] [--default-realm NAME]\n"
+    "                     [--insecure-http] [--log-level LEVEL] [--threads N]\n"
+    "\n"
+    "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
+    "                        IPv6 as [::1]:8080)\n"
+    "  --db FILE             SQLite database (KEYHOLD_DB, default ./keyhold.db)\n"
+    "  --public-url URL      base URL clients see, for `iss` (KEYHOLD_PUBLIC_URL,\n"
+    "                        default http://ADDR:PORT)\n"
+    "  --tls-cert FILE       PEM certificate chain (KEYHOLD_TLS_CERT)\n"
+    "  --tls-key FILE        PEM private key (KEYHOLD_TLS_KEY)\n"
+    "  --default-realm NAME  realm of the short paths such as /connect/token\n"
+    "                        (KEYHOLD_DEFAULT_REALM, default main)\n"
+    "  --insecure-http       allow plain HTTP on a non-loopback address (KEYHOLD_INSECURE_HTTP=1)\n"
+    "  --log-level LEVEL     debug, info, warn or error (KEYHOLD_LOG_LEVEL, default info)\n"
+    "  --threads N           I/O threads and password-hashing threads each\n"
+    "                        (KEYHOLD_THREADS, default: one per core)\n"
+    "\n"
+    "On an empty database the default realm is bootstrapped with an `admin` role and\n"
+    "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
+    "or generated and printed once. The master key that encrypts signing keys is\n"
+    "KEYHOLD_MASTER_KEY (64 hex digits) or the file DB.key (created 0600).\n"
+    "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
+
+struct serve_opts {
+    const char *listen;
+    const char *db;
+    const char *public_url;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *default_realm;
+    const char *log_level;
+    const char *threads;
+    bool insecure_http;
+};
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+static int on_opt(int c, const char *arg, void *ctx)
+{
+    struct serve_opts *o = ctx;
+    switch (c) {
+    case 'l': o->listen = arg; return 0;
+    case 'd': o->db = arg; return 0;
+    case 'u': o->public_url = arg; return 0;
+    case 'c': o->tls_cert = arg; return 0;
+    case 'k': o->tls_key = arg; return 0;
+    case 'r': o->default_realm = arg; return 0;
+    case 'v': o->log_level = arg; return 0;
+    case 't': o->threads = arg; return 0;
+    case 'i': o->insecure_http = true; return 0;
+    }
+    return -1;
+}
+
+/* "127.0.0.1:8080" or "[::1]:8080" into host (without brackets) and port. */
+static int split_listen(const char *listen, char *host, size_t host_size, uint16_t *port)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen)
+        return -1;
+    const char *h = listen;
+    size_t n = (size_t)(colon - listen);
+    if (h[0] == '[') {
+        if (n < 3 || h[n - 1] != ']')
+            return -1;
+        h++;
+        n -= 2;
+    }
+    if (n >= host_size)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || p < 0 || p > 65535)
+        return -1;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static bool is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return strcmp(host, "localhost") == 0;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (buf_add(&b, chunk, n)) {
+            buf_free(&b);
+            fclose(f);
+            return NULL;
+        }
+    }
+    fclose(f);
+    return b.data;
+}
+
+struct server_state {
+    struct serve_opts *o;
+    struct http_config cfg;
+    char host[256];
+    char *public_url;
+    char *cert;
+    char *key;
+};
+
+static int configure(struct server_state *st)
+{
+    struct serve_opts *o = st->o;
+    if (split_listen(o->listen, st->host, sizeof st->host, &st->cfg.port))
+        return cli_usage_error(USAGE, "--listen takes ADDR:PORT, e.g. 127.0.0.1:8080");
+    if (o->log_level) {
+        int level = log_level_parse(o->log_level);
+        if (level < 0)
+            return cli_usage_error(USAGE, "--log-level takes debug, info, warn or error");
+        log_set_level((enum log_level)level);
+    }
+    if (o->threads) {
+        char *end;
+        long t = strtol(o->threads, &end, 10);
+        if (*end || t < 1 || t > 256)
+            return cli_usage_error(USAGE, "--threads takes a number from 1 to 256");
+        st->cfg.io_threads = st->cfg.slow_threads = (unsigned)t;
+    }
+    if (!o->tls_cert != !o->tls_key)
+        return cli_usage_error(USAGE, "--tls-cert and --tls-key go together");
+    if (!o->tls_cert && !o->insecure_http && !is_loopback(st->host))
+        return cli_fail("refusing plain HTTP on %s, which is not a loopback address: give "
+                        "--tls-cert and --tls-key, or --insecure-http behind a TLS proxy", st->host);
+    if (o->tls_cert) {
+        st->cert = read_file(o->tls_cert);
+        st->key = read_file(o->tls_key);
+        if (!st->cert || !st->key)
+            return cli_fail("cannot read the TLS certificate or key file");
+    }
+    const char *url = o->public_url;
+    if (url)
+        st->public_url = strdup(url);
+    else if (asprintf(&st->public_url, "%s://%s", o->tls_cert ? "https" : "http", o->listen) < 0)
+        st->public_url = NULL;
+    if (!st->public_url)
+        return cli_fail("out of memory");
+    size_t n = strlen(st->public_url);
+    while (n > 0 && st->public_url[n - 1] == '/')
+        st->public_url[--n] = '\0';
+    st->cfg.listen_host = st->host;
+    st->cfg.tls_cert_pem = st->cert;
+    st->cfg.tls_key_pem = st->key;
+    return CLI_OK;
+}
+
+static int bootstrap(struct store *s, const uint8_t *master, const char *realm)
+{
+    struct arena a;
+    arena_init(&a);
+    const char *generated = NULL, *why = NULL;
+    int rc = CLI_OK;
+    if (manage_bootstrap(s, &a, master, realm, getenv("KEYHOLD_ADMIN_PASSWORD"), &generated, &why))
+        rc = cli_fail("cannot bootstrap realm \"%s\": %s", realm, why);
+    else if (generated)
+        printf("keyhold: created user \"admin\" in realm \"%s\" with password: %s\n"
+               "keyhold: this password is shown only now; change it after signing in.\n",
+               realm, generated);
+    fflush(stdout);
+    arena_free(&a);
+    return rc;
+}
+
+/* Blocks until SIGTERM or SIGINT (blocked in every thread, taken here). */
+static void wait_for_signal(const sigset_t *set)
+{
+    int sig;
+    while (sigwait(set, &sig) != 0)
+        ;
+    log_info("stopping", LOG_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+}
+
+static int run_server(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
+{
+    (void)a;
+    struct server_state *st = ctx;
+    struct api api = {.oauth = {.store = s, .public_url = st->public_url},
+                      .default_realm = st->o->default_realm};
+    if (bootstrap(s, master, st->o->default_realm))
+        return CLI_FAIL;
+    if (password_init())
+        return cli_fail("cannot initialise password hashing (libsodium)");
+    if (keyring_new(s, master, &api.oauth.keyring))
+        return cli_fail("out of memory");
+    st->cfg.routes = api_routes(&st->cfg.n_routes);
+    st->cfg.app = &api;
+    st->cfg.on_response = api_on_response;
+    struct http_server *srv;
+    int rc = CLI_OK;
+    if (http_server_start(&st->cfg, &srv)) {
+        rc = cli_fail("cannot listen on %s (see the log line above)", st->o->listen);
+        goto out;
+    }
+    log_info("listening", LOG_STR("listen", st->o->listen), LOG_INT("port", http_server_port(srv)),
+             LOG_STR("public_url", st->public_url), LOG_STR("db", cli_db(st->o->db)));
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    wait_for_signal(&set);
+    http_server_stop(srv);
+    log_info("stopped", LOG_STR("listen", st->o->listen));
+out:
+    keyring_free(api.oauth.keyring);
+    return rc;
+}
+
+int cli_serve(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"listen", required_argument, NULL, 'l'},   {"db", required_argument, NULL, 'd'},
+        {"public-url", required_argument, NULL, 'u'}, {"tls-cert", required_argument, NULL, 'c'},
+        {"tls-key", required_argument, NULL, 'k'},  {"default-realm", required_argument, NULL, 'r'},
+        {"log-level", required_argument, NULL, 'v'}, {"threads", required_argument, NULL, 't'},
+        {"insecure-http", no_argument, NULL, 'i'},  {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct serve_opts o = {
+        .listen = env_or("KEYHOLD_LISTEN", "127.0.0.1:8080"),
+        .public_url = env_or("KEYHOLD_PUBLIC_URL", NULL),
+        .tls_cert = env_or("KEYHOLD_TLS_CERT", NULL),
+        .tls_key = env_or("KEYHOLD_TLS_KEY", NULL),
+        .default_realm = env_or("KEYHOLD_DEFAULT_REALM", "main"),
+        .log_level = env_or("KEYHOLD_LOG_LEVEL", NULL),
+        .threads = env_or("KEYHOLD_THREADS", NULL),
+        .insecure_http = strcmp(env_or("KEYHOLD_INSECURE_HTTP", "0"), "1") == 0,
+    };
+    int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, NULL, 0);
+    if (rc)
+        return cli_parsed(rc);
+    /* Blocked before any thread starts, so that only sigwait() takes them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct server_state st = {.o = &o};
+    rc = configure(&st);
+    if (!rc)
+        rc = cli_with_store(o.db, run_server, &st);
+    free(st.public_url);
+    free(st.cert);
+    free(st.key);
+    return rc;
+}

@@ -1,0 +1,128 @@
+/* workpool.c - fixed thread pool over a growable ring of jobs (one mutex). */
+#include "core/workpool.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct job {
+    workpool_fn fn;
+    void *arg;
+};
+
+struct workpool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *ring; /* cap slots; jobs at head .. head + count (mod cap) */
+    size_t cap, head, count;
+    bool stopping;
+    unsigned n_threads;
+    pthread_t threads[];
+};
+
+static void *worker(void *p)
+{
+    struct workpool *pool = p;
+    pthread_mutex_lock(&pool->mu);
+    for (;;) {
+        while (pool->count == 0 && !pool->stopping)
+            pthread_cond_wait(&pool->cv, &pool->mu);
+        if (pool->count == 0)
+            break; /* stopping and drained */
+        struct job j = pool->ring[pool->head];
+        pool->head = (pool->head + 1) % pool->cap;
+        pool->count--;
+        pthread_mutex_unlock(&pool->mu);
+        j.fn(j.arg);
+        pthread_mutex_lock(&pool->mu);
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return NULL;
+}
+
+/* Stops and joins the first n threads (used by workpool_free and a failed new). */
+static void stop_threads(struct workpool *pool, unsigned n)
+{
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = true;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(pool->threads[i], NULL);
+}
+
+struct workpool *workpool_new(unsigned nthreads)
+{
+    if (nthreads == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = ncpu > 0 ? (unsigned)ncpu : 1;
+    }
+    struct workpool *pool = calloc(1, sizeof(*pool) + nthreads * sizeof(pthread_t));
+    if (!pool)
+        return NULL;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    for (unsigned i = 0; i < nthreads; i++) {
+        if (pthread_create(&pool->threads[i], NULL, worker, pool) != 0) {
+            stop_threads(pool, i);
+            pool->n_threads = 0;
+            workpool_free(pool);
+            return NULL;
+        }
+    }
+    pool->n_threads = nthreads;
+    return pool;
+}
+
+/* Doubles the ring, unrolling it so that head is 0. Called with the lock held. */
+static enum kh_status grow(struct workpool *pool)
+{
+    size_t cap = pool->cap ? pool->cap * 2 : 64;
+    struct job *ring = malloc(cap * sizeof(*ring));
+    if (!ring)
+        return KH_ERR_NOMEM;
+    for (size_t i = 0; i < pool->count; i++)
+        ring[i] = pool->ring[(pool->head + i) % pool->cap];
+    free(pool->ring);
+    pool->ring = ring;
+    pool->cap = cap;
+    pool->head = 0;
+    return KH_OK;
+}
+
+enum kh_status workpool_submit(struct workpool *pool, workpool_fn fn, void *arg)
+{
+    enum kh_status rc = KH_OK;
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stopping) {
+        rc = KH_ERR_INVALID;
+        goto out;
+    }
+    if (pool->count == WORKPOOL_MAX_QUEUED) {
+        rc = KH_ERR_TOOBIG;
+        goto out;
+    }
+    if (pool->count == pool->cap) {
+        rc = grow(pool);
+        if (rc)
+            goto out;
+    }
+    pool->ring[(pool->head + pool->count) % pool->cap] = (struct job){fn, arg};
+    pool->count++;
+    pthread_cond_signal(&pool->cv);
+out:
+    pthread_mutex_unlock(&pool->mu);
+    return rc;
+}
+
+void workpool_free(struct workpool *pool)
+{
+    if (!pool)
+        return;
+    stop_threads(pool, pool->n_threads);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->cv);
+    free(pool->ring);
+    free(pool);
+}

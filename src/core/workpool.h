@@ -1,0 +1,30 @@
+/* workpool.h - a small fixed pool of threads running submitted jobs in FIFO order.
+ *
+ * Used by the HTTP server for slow work (password hashing) so that its I/O
+ * threads never block. Jobs are queued without limit other than
+ * WORKPOOL_MAX_QUEUED; each job runs exactly once on one of the pool's threads.
+ * Thread safety: workpool_submit() may be called from any thread at once;
+ * workpool_free() must be called once, by one thread, after the last submit. */
+#ifndef KH_CORE_WORKPOOL_H
+#define KH_CORE_WORKPOOL_H
+
+#include "core/status.h"
+
+#define WORKPOOL_MAX_QUEUED 65536 /* jobs waiting; past it submit refuses */
+
+struct workpool;
+
+typedef void (*workpool_fn)(void *arg);
+
+/* Starts nthreads threads (0: one per online CPU). NULL if a thread or the
+ * memory could not be had (nothing is left running then). */
+struct workpool *workpool_new(unsigned nthreads);
+/* Queues fn(arg). KH_ERR_TOOBIG when WORKPOOL_MAX_QUEUED jobs wait,
+ * KH_ERR_INVALID once workpool_free() has begun, KH_ERR_NOMEM. The job is not
+ * queued on error: the caller still owns arg. */
+enum kh_status workpool_submit(struct workpool *pool, workpool_fn fn, void *arg) KH_MUST_CHECK;
+/* Runs every job already queued (drains), joins the threads and frees the
+ * pool. NULL is ignored. */
+void workpool_free(struct workpool *pool);
+
+#endif

@@ -1,0 +1,28 @@
+/* main.c - the keyhold binary: the server and the command line in one. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static const char USAGE[] =
+    "usage: keyhold COMMAND [ARGS]\n"
+    "\n"
+    "An OAuth 2.0 / OpenID Connect authorization server.\n"
+    "\n"
+    "commands:\n"
+    "  serve     run the server\n"
+    "  realm     create, list and show realms\n"
+    "  role      create roles\n"
+    "  user      create, disable and enable users\n"
+    "  client    create clients (prints a new secret once)\n"
+    "\n"
+    "Run `keyhold COMMAND --help` for a command's options.\n";
+
+static const struct cli_sub COMMANDS[] = {
+    {"serve", cli_serve}, {"realm", cli_realm}, {"role", cli_role},
+    {"user", cli_user},   {"client", cli_client},
+};
+
+int main(int argc, char **argv)
+{
+    return cli_dispatch(COMMANDS, sizeof COMMANDS / sizeof COMMANDS[0], USAGE, argc, argv);
+}

@@ -1,0 +1,55 @@
+/* grant.h - what the grants share (private to src/oauth). One file per grant
+ * in grants/, registered in the table of token.c. */
+#ifndef KH_OAUTH_GRANT_H
+#define KH_OAUTH_GRANT_H
+
+#include "oauth/oauth.h"
+#include "oauth/scope.h"
+
+struct grant_ctx {
+    const struct oauth *o;
+    struct arena *a;
+    const struct token_request *req;
+    const struct client *client; /* authenticated */
+    int64_t now;
+    struct token_response *resp;
+};
+
+struct grant {
+    const char *name;
+    unsigned bit;   /* enum grant_bits */
+    bool slow;      /* hashes a password */
+    struct oauth_outcome (*run)(struct grant_ctx *g);
+};
+
+extern const struct grant grant_password;
+extern const struct grant grant_client_credentials;
+extern const struct grant grant_refresh_token;
+
+/* Who a token is for. */
+struct subject {
+    const char *sub;              /* user id, or the client's id */
+    const struct user *user;      /* NULL when the subject is the client itself */
+    struct access access;         /* what it holds now */
+};
+
+#define OUTCOME(e, d) ((struct oauth_outcome){(e), (d)})
+#define OUTCOME_OK OUTCOME(OAUTH_OK, NULL)
+
+/* Resolves the requested scope against the client: absent → the default
+ * scopes; any scope the client may not use → invalid_scope. */
+struct oauth_outcome grant_requested_scope(struct grant_ctx *g, struct scope_set *out);
+/* The subject for a user id: the user must exist and be enabled. */
+struct oauth_outcome grant_user_subject(struct grant_ctx *g, const char *user_id, struct subject *out);
+/* The subject of a client-credentials grant: its owner, or the client itself. */
+struct oauth_outcome grant_client_subject(struct grant_ctx *g, struct subject *out);
+/* Signs the access token and fills g->resp's access part. */
+struct oauth_outcome grant_issue_access(struct grant_ctx *g, const struct subject *subj,
+                                        const struct scope_set *scope, const char *sid);
+/* A new refresh token for the session: the token into *token, its stored row into *row. */
+void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const struct scope_set *scope,
+                       const char **token, struct refresh_token *row);
+/* refresh_expires_in for a token row, as Keycloak reports it (0 when offline). */
+int64_t grant_refresh_expires_in(const struct grant_ctx *g, const struct refresh_token *row);
+
+#endif

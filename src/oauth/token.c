@@ -1,0 +1,95 @@
+/* token.c - the token endpoint: client authentication and grant dispatch. */
+#include <string.h>
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/secret.h"
+#include "oauth/grant.h"
+
+static const struct grant *const GRANTS[] = {
+    &grant_password,
+    &grant_client_credentials,
+    &grant_refresh_token,
+};
+
+static const struct grant *grant_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof GRANTS / sizeof GRANTS[0]; i++)
+        if (strcmp(GRANTS[i]->name, name) == 0)
+            return GRANTS[i];
+    return NULL;
+}
+
+char *oauth_issuer(const struct oauth *o, struct arena *a, const struct realm *realm)
+{
+    return arena_printf(a, "%s/realms/%s", o->public_url, realm->name);
+}
+
+bool oauth_token_is_slow(const struct token_request *req)
+{
+    const struct grant *g = req->grant_type ? grant_find(req->grant_type) : NULL;
+    return g && g->slow;
+}
+
+/* RFC 6749 §2.3: a confidential client proves its secret; a public client
+ * only names itself and must not send a secret. */
+static struct oauth_outcome authenticate_client(const struct oauth *o, struct arena *a,
+                                                const struct token_request *req, struct client *out)
+{
+    static const struct oauth_outcome bad = {OAUTH_INVALID_CLIENT, "Invalid client or Invalid client credentials"};
+    if (!req->client_id || !*req->client_id)
+        return bad;
+    struct client c;
+    enum kh_status rc = store_client_find(o->store, a, req->realm->id, req->client_id, &c);
+    if (rc == KH_ERR_NOTFOUND)
+        return bad;
+    if (rc)
+        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+    if (!c.enabled)
+        return bad;
+    if (!c.confidential) {
+        if (req->client_secret)
+            return bad;
+        *out = c;
+        return OUTCOME_OK;
+    }
+    const char *secret = req->client_secret;
+    if (!secret || !secret_check(SECRET_CLIENT, secret, strlen(secret)))
+        return bad;
+    uint8_t hash[SHA256_LEN];
+    secret_hash(secret, strlen(secret), hash);
+    if (!secret_equal(hash, c.secret_hash, SHA256_LEN))
+        return bad;
+    *out = c;
+    return OUTCOME_OK;
+}
+
+/* The refresh grant is open to every client that may use the password grant
+ * (as in Keycloak); client_credentials clients must list it explicitly. */
+static bool client_may_use(const struct client *c, const struct grant *g)
+{
+    if (g->bit == GRANT_REFRESH_TOKEN && (c->grants & GRANT_PASSWORD))
+        return true;
+    return (c->grants & g->bit) != 0;
+}
+
+struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const struct token_request *req,
+                                 struct token_response *resp)
+{
+    if (!req->grant_type)
+        return OUTCOME(OAUTH_INVALID_REQUEST, "Missing parameter: grant_type");
+    const struct grant *grant = grant_find(req->grant_type);
+    if (!grant)
+        return OUTCOME(OAUTH_UNSUPPORTED_GRANT_TYPE, "Unsupported grant_type");
+    struct client client;
+    struct oauth_outcome out = authenticate_client(o, a, req, &client);
+    if (out.error)
+        return out;
+    if (!client_may_use(&client, grant))
+        return OUTCOME(OAUTH_UNAUTHORIZED_CLIENT, "The client is not allowed to use this grant type");
+    struct token_response r = {0};
+    struct grant_ctx g = {.o = o, .a = a, .req = req, .client = &client, .now = clock_now(), .resp = &r};
+    out = grant->run(&g);
+    if (!out.error)
+        *resp = r;
+    return out;
+}

@@ -1,0 +1,153 @@
+/* realm.c - realms and roles (SQLite). */
+#include "store/sqlite/sqlite_internal.h"
+
+enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64_t *id_out)
+{
+    struct sqlite_conn *c = sqlite_conn_write(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_REALM_INSERT) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite_bind_str(st, 1, r->name);
+    sqlite_bind_str(st, 2, r->alg);
+    sqlite3_bind_int64(st, 3, r->access_ttl);
+    sqlite3_bind_int64(st, 4, r->refresh_idle_ttl);
+    sqlite3_bind_int64(st, 5, r->session_max_ttl);
+    sqlite3_bind_int64(st, 6, r->offline_idle_ttl);
+    sqlite3_bind_int64(st, 7, r->created_at);
+    enum kh_status rc = sqlite_exec_stmt(c, st, "realm_create");
+    if (!rc && id_out)
+        *id_out = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static void read_realm(struct arena *a, sqlite3_stmt *st, struct realm *r)
+{
+    r->id = sqlite3_column_int64(st, 0);
+    r->name = sqlite_col_str(a, st, 1);
+    r->alg = sqlite_col_str(a, st, 2);
+    r->access_ttl = sqlite3_column_int64(st, 3);
+    r->refresh_idle_ttl = sqlite3_column_int64(st, 4);
+    r->session_max_ttl = sqlite3_column_int64(st, 5);
+    r->offline_idle_ttl = sqlite3_column_int64(st, 6);
+    r->created_at = sqlite3_column_int64(st, 7);
+}
+
+enum kh_status sqlite_realm_find(struct store *s, struct arena *a, const char *name,
+                                 struct realm *out)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_REALM_FIND) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite_bind_str(st, 1, name);
+    enum kh_status rc = KH_OK;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        read_realm(a, st, out);
+    else if (step == SQLITE_DONE)
+        rc = KH_ERR_NOTFOUND;
+    else
+        rc = sqlite_fail(c, "realm_find");
+    sqlite_stmt_done(st);
+    return rc;
+}
+
+enum kh_status sqlite_realm_list(struct store *s, struct arena *a, struct realm **out, size_t *n)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_REALM_LIST) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    struct realm *v = NULL;
+    size_t len = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        v = sqlite_arr_grow(a, v, len, &cap, sizeof(*v));
+        read_realm(a, st, &v[len++]);
+    }
+    enum kh_status rc = step == SQLITE_DONE ? KH_OK : sqlite_fail(c, "realm_list");
+    sqlite_stmt_done(st);
+    if (!rc) {
+        *out = v;
+        *n = len;
+    }
+    return rc;
+}
+
+static enum kh_status insert_role(struct sqlite_conn *c, const struct role *r, int64_t *id)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, SQ_ROLE_INSERT);
+    sqlite3_stmt *perm = sqlite_stmt(c, SQ_ROLE_PERM_INSERT);
+    if (!st || !perm)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, r->realm_id);
+    sqlite_bind_str(st, 2, r->name);
+    sqlite3_bind_int(st, 3, r->all_permissions);
+    enum kh_status rc = sqlite_exec_stmt(c, st, "role_create");
+    if (rc)
+        return rc;
+    *id = sqlite3_last_insert_rowid(c->db);
+    for (size_t i = 0; i < r->n_permissions && !rc; i++) {
+        sqlite3_bind_int64(perm, 1, *id);
+        sqlite_bind_str(perm, 2, r->permissions[i]);
+        rc = sqlite_exec_stmt(c, perm, "role_create");
+    }
+    return rc;
+}
+
+enum kh_status sqlite_role_create(struct store *s, const struct role *r, int64_t *id_out)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    int64_t id = 0;
+    enum kh_status rc = sqlite_tx_begin(c, true, "role_create");
+    if (rc)
+        return rc;
+    rc = sqlite_tx_end(c, insert_role(c, r, &id), "role_create");
+    if (!rc && id_out)
+        *id_out = id;
+    return rc;
+}
+
+static enum kh_status find_role(struct sqlite_conn *c, struct arena *a, int64_t realm_id,
+                                const char *name, struct role *r)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, SQ_ROLE_FIND);
+    sqlite3_stmt *perms = sqlite_stmt(c, SQ_ROLE_PERMS);
+    if (!st || !perms)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    sqlite_bind_str(st, 2, name);
+    enum kh_status rc = KH_OK;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(st, 0);
+        r->realm_id = sqlite3_column_int64(st, 1);
+        r->name = sqlite_col_str(a, st, 2);
+        r->all_permissions = sqlite3_column_int(st, 3) != 0;
+    } else {
+        rc = step == SQLITE_DONE ? KH_ERR_NOTFOUND : sqlite_fail(c, "role_find");
+    }
+    sqlite_stmt_done(st);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(perms, 1, r->id);
+    return sqlite_read_strings(c, perms, a, &r->permissions, &r->n_permissions, "role_find");
+}
+
+enum kh_status sqlite_role_find(struct store *s, struct arena *a, int64_t realm_id,
+                                const char *name, struct role *out)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    struct role r = {0};
+    enum kh_status rc = sqlite_tx_begin(c, false, "role_find");
+    if (rc)
+        return rc;
+    rc = sqlite_tx_end(c, find_role(c, a, realm_id, name, &r), "role_find");
+    if (!rc)
+        *out = r;
+    return rc;
+}

@@ -1,0 +1,162 @@
+/* sqlite_internal.h - private to src/store/sqlite/: the SQLite backend's store,
+ * its per-thread connections, the prepared statement table and small helpers.
+ *
+ * Threads: one struct sqlite_store is shared by all threads. Each thread gets
+ * its own struct sqlite_conn (one sqlite3 handle opened with
+ * SQLITE_OPEN_NOMUTEX and its prepared statements), found through a pthread
+ * key, so the query path takes no lock. The store's mutex guards only the list
+ * of connections, touched when a thread opens or drops its connection. */
+#ifndef KH_STORE_SQLITE_INTERNAL_H
+#define KH_STORE_SQLITE_INTERNAL_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/arena.h"
+#include "core/status.h"
+#include "store/migration.h"
+#include "store/store.h"
+
+/* Every statement the backend runs; the SQL lives in statements.c. */
+enum sq_stmt {
+    SQ_BEGIN,
+    SQ_BEGIN_READ,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_PING,
+    SQ_REALM_INSERT,
+    SQ_REALM_FIND,
+    SQ_REALM_LIST,
+    SQ_ROLE_INSERT,
+    SQ_ROLE_PERM_INSERT,
+    SQ_ROLE_FIND,
+    SQ_ROLE_PERMS,
+    SQ_ROLE_ID,
+    SQ_USER_INSERT,
+    SQ_USER_ROLE_INSERT,
+    SQ_USER_FIND_BY_NAME,
+    SQ_USER_GET,
+    SQ_USER_SET_PASSWORD,
+    SQ_USER_SET_ENABLED,
+    SQ_ACCESS_ROLES,
+    SQ_ACCESS_PERMS,
+    SQ_CLIENT_INSERT,
+    SQ_CLIENT_FIND,
+    SQ_CLIENT_SET_SECRET,
+    SQ_SESSION_INSERT,
+    SQ_SESSION_REVOKE,
+    SQ_SESSION_EXISTS,
+    SQ_REFRESH_INSERT,
+    SQ_REFRESH_FIND,
+    SQ_REFRESH_USE,
+    SQ_REFRESH_INSERT_NEXT,
+    SQ_REFRESH_SESSION_OF,
+    SQ_REFRESH_USE_SESSION,
+    SQ_KEY_INSERT,
+    SQ_KEY_LIST,
+    SQ_COUNT
+};
+
+extern const char *const sqlite_sql[SQ_COUNT];
+
+struct sqlite_conn {
+    struct sqlite_store *st;
+    sqlite3 *db;
+    struct sqlite_conn *prev, *next; /* the store's list, under st->mu */
+    sqlite3_stmt *stmts[SQ_COUNT];   /* prepared on first use, reused */
+    bool snapshot;                   /* inside store_read_begin/end */
+    bool nested_read;                /* a read transaction folded into the snapshot */
+};
+
+struct sqlite_store {
+    struct store base; /* first: a struct store * is a struct sqlite_store * */
+    char *path;
+    pthread_key_t key; /* this thread's struct sqlite_conn */
+    pthread_mutex_t mu;
+    struct sqlite_conn *conns;
+};
+
+/* conn.c */
+enum kh_status sqlite_store_open(const char *url, struct store **out);
+void sqlite_store_close(struct store *s);
+/* Opens a connection to path with the per-connection pragmas (not journal_mode). */
+enum kh_status sqlite_db_open(const char *path, sqlite3 **out);
+/* The calling thread's connection, opened on first use; NULL (logged) on failure. */
+struct sqlite_conn *sqlite_conn_get(struct store *s);
+/* The same for an autocommit write: ends this thread's read snapshot first,
+ * so that the write is not folded into it. */
+struct sqlite_conn *sqlite_conn_write(struct store *s);
+/* The prepared statement id of c, reset and unbound; NULL (logged) on failure. */
+sqlite3_stmt *sqlite_stmt(struct sqlite_conn *c, enum sq_stmt id);
+/* Resets st and clears its bindings so it holds no lock and no stale value. */
+void sqlite_stmt_done(sqlite3_stmt *st);
+/* Maps the connection's last error: unique/primary key -> KH_ERR_CONFLICT,
+ * foreign key -> KH_ERR_NOTFOUND (a referenced record is missing), anything
+ * else -> KH_ERR_STORE, logged with op (never with a value). */
+enum kh_status sqlite_fail(struct sqlite_conn *c, const char *op);
+/* Steps a write statement to SQLITE_DONE then resets it. */
+enum kh_status sqlite_exec_stmt(struct sqlite_conn *c, sqlite3_stmt *st, const char *op);
+/* BEGIN IMMEDIATE (write) or BEGIN (read snapshot). */
+enum kh_status sqlite_tx_begin(struct sqlite_conn *c, bool write, const char *op);
+/* rc == KH_OK: COMMIT (a failed commit rolls back and gives KH_ERR_STORE);
+ * otherwise ROLLBACK if a transaction is still open. Returns the final status. */
+enum kh_status sqlite_tx_end(struct sqlite_conn *c, enum kh_status rc, const char *op);
+
+/* migrate.c: applies every migration above the schema version of db, each in
+ * its own BEGIN IMMEDIATE transaction with the version bump. Safe against
+ * concurrent openers. A failure is logged with the migration's name. */
+enum kh_status sqlite_migrate(sqlite3 *db, const struct migration *m, size_t n);
+/* The schema version of db (0 for a fresh database). */
+enum kh_status sqlite_schema_version(sqlite3 *db, int64_t *out);
+
+/* Column and binding helpers (conn.c). */
+const char *sqlite_col_str(struct arena *a, sqlite3_stmt *st, int col); /* NULL for NULL */
+int sqlite_bind_str(sqlite3_stmt *st, int idx, const char *s);          /* NULL binds NULL */
+/* Steps st to the end, collecting column 0 of each row (strings) in the arena. */
+enum kh_status sqlite_read_strings(struct sqlite_conn *c, sqlite3_stmt *st, struct arena *a,
+                                   const char ***out, size_t *n, const char *op);
+/* A growable array of n elements of size elem in an arena (old copies stay in the arena). */
+void *sqlite_arr_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t elem);
+
+/* The ops, one file per record kind. */
+enum kh_status sqlite_ping(struct store *s);
+void sqlite_read_begin(struct store *s);
+void sqlite_read_end(struct store *s);
+enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64_t *id_out);
+enum kh_status sqlite_realm_find(struct store *s, struct arena *a, const char *name,
+                                 struct realm *out);
+enum kh_status sqlite_realm_list(struct store *s, struct arena *a, struct realm **out, size_t *n);
+enum kh_status sqlite_role_create(struct store *s, const struct role *r, int64_t *id_out);
+enum kh_status sqlite_role_find(struct store *s, struct arena *a, int64_t realm_id,
+                                const char *name, struct role *out);
+enum kh_status sqlite_user_create(struct store *s, const struct user *u,
+                                  const char *const *role_names, size_t n_roles);
+enum kh_status sqlite_user_find_by_name(struct store *s, struct arena *a, int64_t realm_id,
+                                        const char *username, struct user *out);
+enum kh_status sqlite_user_get(struct store *s, struct arena *a, int64_t realm_id,
+                               const char *id, struct user *out);
+enum kh_status sqlite_user_set_password(struct store *s, int64_t realm_id, const char *id,
+                                        const char *password_hash);
+enum kh_status sqlite_user_set_enabled(struct store *s, int64_t realm_id, const char *id,
+                                       bool enabled);
+enum kh_status sqlite_user_access(struct store *s, struct arena *a, int64_t realm_id,
+                                  const char *user_id, struct access *out);
+enum kh_status sqlite_client_create(struct store *s, const struct client *c);
+enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t realm_id,
+                                  const char *client_id, struct client *out);
+enum kh_status sqlite_client_set_secret(struct store *s, int64_t realm_id, const char *client_id,
+                                        const uint8_t hash[SHA256_LEN]);
+enum kh_status sqlite_session_start(struct store *s, const struct session *sess,
+                                    const struct refresh_token *first);
+enum kh_status sqlite_refresh_find(struct store *s, struct arena *a,
+                                   const uint8_t hash[SHA256_LEN], struct refresh_token *out);
+enum kh_status sqlite_refresh_rotate(struct store *s, const uint8_t old_hash[SHA256_LEN],
+                                     const struct refresh_token *next, int64_t now);
+enum kh_status sqlite_session_revoke(struct store *s, const char *session_id, int64_t now);
+enum kh_status sqlite_key_insert(struct store *s, const struct signing_key *k);
+enum kh_status sqlite_key_list(struct store *s, struct arena *a, int64_t realm_id,
+                               struct signing_key **out, size_t *n);
+
+#endif

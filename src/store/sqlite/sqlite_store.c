@@ -1,0 +1,42 @@
+/* sqlite_store.c - the SQLite backend's ops table. */
+#include "store/sqlite/sqlite_internal.h"
+
+enum kh_status sqlite_ping(struct store *s)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_PING) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite3_step(st) == SQLITE_ROW ? KH_OK : sqlite_fail(c, "ping");
+    sqlite_stmt_done(st);
+    return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sqlite_store_open,
+    .close = sqlite_store_close,
+    .ping = sqlite_ping,
+    .read_begin = sqlite_read_begin,
+    .read_end = sqlite_read_end,
+    .realm_create = sqlite_realm_create,
+    .realm_find = sqlite_realm_find,
+    .realm_list = sqlite_realm_list,
+    .role_create = sqlite_role_create,
+    .role_find = sqlite_role_find,
+    .user_create = sqlite_user_create,
+    .user_find_by_name = sqlite_user_find_by_name,
+    .user_get = sqlite_user_get,
+    .user_set_password = sqlite_user_set_password,
+    .user_set_enabled = sqlite_user_set_enabled,
+    .user_access = sqlite_user_access,
+    .client_create = sqlite_client_create,
+    .client_find = sqlite_client_find,
+    .client_set_secret = sqlite_client_set_secret,
+    .session_start = sqlite_session_start,
+    .refresh_find = sqlite_refresh_find,
+    .refresh_rotate = sqlite_refresh_rotate,
+    .session_revoke = sqlite_session_revoke,
+    .key_insert = sqlite_key_insert,
+    .key_list = sqlite_key_list,
+};

@@ -1,0 +1,105 @@
+/* statements.c - every SQL statement of the SQLite backend, in one place.
+ *
+ * Each connection prepares a statement on its first use and reuses it
+ * (sqlite_stmt() in conn.c). Column order here is what the readers in the
+ * ops files expect: keep them in step. */
+#include "store/sqlite/sqlite_internal.h"
+
+#define USER_COLS "id, realm_id, username, email, first_name, last_name, enabled, " \
+    "password_hash, created_at"
+#define CLIENT_COLS "id, realm_id, client_id, name, confidential, secret_hash, grants, scopes, " \
+    "default_scopes, owner_user_id, enabled, opaque, access_ttl, created_at"
+#define REALM_COLS "id, name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, " \
+    "offline_idle_ttl, created_at"
+
+const char *const sqlite_sql[SQ_COUNT] = {
+    [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_BEGIN_READ] = "BEGIN",
+    [SQ_COMMIT] = "COMMIT",
+    [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_PING] = "SELECT 1",
+
+    [SQ_REALM_INSERT] =
+        "INSERT INTO realms (name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, "
+        "offline_idle_ttl, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQ_REALM_FIND] = "SELECT " REALM_COLS " FROM realms WHERE name = ?1",
+    [SQ_REALM_LIST] = "SELECT " REALM_COLS " FROM realms ORDER BY id",
+
+    [SQ_ROLE_INSERT] =
+        "INSERT INTO roles (realm_id, name, all_permissions) VALUES (?1, ?2, ?3)",
+    /* A permission listed twice is one permission. */
+    [SQ_ROLE_PERM_INSERT] =
+        "INSERT INTO role_permissions (role_id, permission) VALUES (?1, ?2) "
+        "ON CONFLICT DO NOTHING",
+    [SQ_ROLE_FIND] =
+        "SELECT id, realm_id, name, all_permissions FROM roles WHERE realm_id = ?1 AND name = ?2",
+    [SQ_ROLE_PERMS] =
+        "SELECT permission FROM role_permissions WHERE role_id = ?1 ORDER BY permission",
+    [SQ_ROLE_ID] = "SELECT id FROM roles WHERE realm_id = ?1 AND name = ?2",
+
+    [SQ_USER_INSERT] =
+        "INSERT INTO users (" USER_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [SQ_USER_ROLE_INSERT] =
+        "INSERT INTO user_roles (user_id, role_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+    [SQ_USER_FIND_BY_NAME] =
+        "SELECT " USER_COLS " FROM users WHERE realm_id = ?1 AND username = ?2",
+    [SQ_USER_GET] = "SELECT " USER_COLS " FROM users WHERE realm_id = ?1 AND id = ?2",
+    [SQ_USER_SET_PASSWORD] =
+        "UPDATE users SET password_hash = ?3 WHERE realm_id = ?1 AND id = ?2",
+    [SQ_USER_SET_ENABLED] = "UPDATE users SET enabled = ?3 WHERE realm_id = ?1 AND id = ?2",
+    /* One row per role (r.name NULL when the user has none); no row: no such user. */
+    [SQ_ACCESS_ROLES] =
+        "SELECT r.name, r.all_permissions FROM users u "
+        "LEFT JOIN user_roles ur ON ur.user_id = u.id "
+        "LEFT JOIN roles r ON r.id = ur.role_id AND r.realm_id = u.realm_id "
+        "WHERE u.id = ?2 AND u.realm_id = ?1 ORDER BY r.name",
+    [SQ_ACCESS_PERMS] =
+        "SELECT DISTINCT rp.permission FROM user_roles ur "
+        "JOIN roles r ON r.id = ur.role_id AND r.realm_id = ?1 "
+        "JOIN role_permissions rp ON rp.role_id = r.id "
+        "WHERE ur.user_id = ?2 ORDER BY rp.permission",
+
+    [SQ_CLIENT_INSERT] =
+        "INSERT INTO clients (" CLIENT_COLS ") "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    [SQ_CLIENT_FIND] =
+        "SELECT " CLIENT_COLS " FROM clients WHERE realm_id = ?1 AND client_id = ?2",
+    [SQ_CLIENT_SET_SECRET] =
+        "UPDATE clients SET secret_hash = ?3 WHERE realm_id = ?1 AND client_id = ?2",
+
+    [SQ_SESSION_INSERT] =
+        "INSERT INTO sessions (id, realm_id, user_id, client_id, offline, created_at, "
+        "expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+    [SQ_SESSION_REVOKE] =
+        "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
+    [SQ_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+
+    [SQ_REFRESH_INSERT] =
+        "INSERT INTO refresh_tokens (hash, session_id, realm_id, client_id, user_id, scope, "
+        "issued_at, expires_at, used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL)",
+    [SQ_REFRESH_FIND] =
+        "SELECT t.hash, t.session_id, t.realm_id, t.client_id, t.user_id, t.scope, "
+        "t.issued_at, t.expires_at, t.used_at, s.expires_at, s.revoked_at, s.created_at, "
+        "s.offline FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id "
+        "WHERE t.hash = ?1",
+    /* The rotation itself: exactly one caller can see a change of one row. */
+    [SQ_REFRESH_USE] =
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",
+    /* The next token joins the old one's family, or nothing is inserted. */
+    [SQ_REFRESH_INSERT_NEXT] =
+        "INSERT INTO refresh_tokens (hash, session_id, realm_id, client_id, user_id, scope, "
+        "issued_at, expires_at, used_at) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL "
+        "WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = ?9 AND session_id = ?2)",
+    [SQ_REFRESH_SESSION_OF] = "SELECT session_id FROM refresh_tokens WHERE hash = ?1",
+    [SQ_REFRESH_USE_SESSION] =
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE session_id = ?1 AND used_at IS NULL",
+
+    [SQ_KEY_INSERT] =
+        "INSERT INTO signing_keys (kid, realm_id, alg, private_enc, created_at, active_from, "
+        "retire_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SQ_KEY_LIST] =
+        "SELECT kid, realm_id, alg, private_enc, created_at, active_from, retire_at "
+        "FROM signing_keys WHERE realm_id = ?1 AND (retire_at = 0 OR retire_at > ?2) "
+        "ORDER BY created_at DESC, rowid DESC",
+};

@@ -1,0 +1,28 @@
+/* store.c - picks the store backend from a URL. */
+#include <string.h>
+#include "core/log.h"
+#include "store/store.h"
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+enum kh_status store_open(const char *url, struct store **out)
+{
+    if (!url || !out)
+        return KH_ERR_INVALID;
+    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
+        log_error("store.open_failed", LOG_STR("backend", "postgres"),
+                  LOG_STR("error", "PostgreSQL is not supported yet; give a SQLite file path"));
+        return KH_ERR_INVALID;
+    }
+    /* Anything else is the path of a SQLite database file. */
+    return store_sqlite_ops.open(url, out);
+}
+
+void store_close(struct store *s)
+{
+    if (s)
+        s->ops->close(s);
+}

@@ -1,0 +1,421 @@
+"""Shared fixtures for keyhold's integration tests.
+
+Every test module gets its own server (`server` fixture): a fresh SQLite file in a temporary
+directory, a free loopback port, a fixed admin password and master key, stdout and stderr
+captured to files. Tests talk to it over real HTTP with `requests` and prepare data with the
+real command line (`server.cli(...)`, or the `create_*` helpers built on it).
+
+Run with:  KEYHOLD_BIN=build/asan/keyhold /usr/bin/python3 -m pytest -q tests/integration
+"""
+
+import base64
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("KEYHOLD_BIN", str(REPO / "build" / "asan" / "keyhold"))
+
+ADMIN_PASSWORD = "Adm1n-integration-pw"
+MASTER_KEY = "00112233445566778899aabbccddeeff" * 2
+AUDIENCE = "keyhold-api"
+HTTP_TIMEOUT = 30          # seconds; only a guard against hangs, never a timing assertion
+CLI_TIMEOUT = 60
+READY_TIMEOUT = 20
+STOP_TIMEOUT = 30
+PASSWORD_LINE = re.compile(r"password: (\S+)")    # the bootstrap line on stdout
+
+_names = itertools.count(1)
+
+
+def unique(prefix):
+    """A fresh name for a realm, user, role or client, so tests sharing a server don't clash."""
+    return f"{prefix}{next(_names)}"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env():
+    """The caller's environment without any KEYHOLD_* variable leaking into the server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLD_")}
+    # Make ASan/UBSan reports land in the captured stderr and fail the exit status.
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+    return env
+
+
+def tail(path, lines=40):
+    try:
+        text = Path(path).read_text(errors="replace")
+    except FileNotFoundError:
+        return "<no file>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def decode_jwt_part(token, index):
+    part = token.split(".")[index]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def jwt_header(token):
+    return decode_jwt_part(token, 0)
+
+
+def jwt_claims(token):
+    """Claims of a JWT *without* verifying it (tests that verify use PyJWT)."""
+    return decode_jwt_part(token, 1)
+
+
+def scopes(value):
+    return set((value or "").split())
+
+
+def describe(resp):
+    """One line saying what the server answered, for assertion messages."""
+    return f"{resp.request.method} {resp.url} -> {resp.status_code} {resp.text[:500]!r}"
+
+
+@dataclass
+class Client:
+    client_id: str
+    secret: str = None
+    realm: str = "main"
+
+
+class KeyholdServer:
+    """One `keyhold serve` process plus a runner for the CLI on the same database."""
+
+    def __init__(self, workdir, env=None, name="server"):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.db = self.workdir / "keyhold.db"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.name = name
+        self.env = clean_env()
+        self.env.update(env if env is not None else {
+            "KEYHOLD_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "KEYHOLD_MASTER_KEY": MASTER_KEY,
+        })
+        self.proc = None
+        self.starts = 0
+        self.stdout_path = None
+        self.stderr_path = None
+
+    # -- process ---------------------------------------------------------------------------
+
+    def start(self, options_from_env=False, extra_env=None):
+        """Start `keyhold serve`; options_from_env passes listen/db/public-url as KEYHOLD_*."""
+        assert self.proc is None, "server already running"
+        self.starts += 1
+        self.stdout_path = self.workdir / f"{self.name}.{self.starts}.stdout"
+        self.stderr_path = self.workdir / f"{self.name}.{self.starts}.stderr"
+        options = {"LISTEN": f"127.0.0.1:{self.port}", "DB": str(self.db),
+                   "PUBLIC_URL": self.base}
+        argv, env = [BIN, "serve"], dict(self.env)
+        for name, value in options.items():
+            if options_from_env:
+                env["KEYHOLD_" + name] = value
+            else:
+                argv += ["--" + name.lower().replace("_", "-"), value]
+        env.update(extra_env or {})
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, env=env, cwd=self.workdir)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                rc = self.proc.returncode
+                self.proc = None
+                pytest.fail(f"keyhold serve exited with {rc} before it was ready; stderr:\n"
+                            f"{tail(self.stderr_path)}")
+            try:
+                if requests.get(self.base + "/healthz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+        pytest.fail(f"keyhold serve not ready within {READY_TIMEOUT}s; stderr:\n"
+                    f"{tail(self.stderr_path)}")
+
+    def stop(self):
+        """SIGTERM, then assert exit status 0 (an ASan/UBSan report would make it non-zero)."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"keyhold serve did not exit within {STOP_TIMEOUT}s of SIGTERM; "
+                        f"stderr:\n{tail(self.stderr_path)}")
+        assert rc == 0, (f"keyhold serve exited with {rc} after SIGTERM; stderr:\n"
+                         f"{tail(self.stderr_path, 80)}")
+        return rc
+
+    def kill(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
+    def stdout(self, start=None):
+        path = self.workdir / f"{self.name}.{start or self.starts}.stdout"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stderr(self, start=None):
+        path = self.workdir / f"{self.name}.{start or self.starts}.stderr"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # -- command line ----------------------------------------------------------------------
+
+    def cli(self, *args, input=None, db=True, env=None):
+        """Run `keyhold ARGS... --db FILE` and return the CompletedProcess (text mode)."""
+        argv = [BIN, *map(str, args)]
+        if db:
+            argv += ["--db", str(self.db)]
+        run_env = dict(self.env)
+        if env:
+            run_env.update(env)
+        return subprocess.run(argv, input=input, capture_output=True, text=True,
+                              env=run_env, cwd=self.workdir, timeout=CLI_TIMEOUT)
+
+    def cli_ok(self, *args, input=None):
+        res = self.cli(*args, input=input)
+        assert res.returncode == 0, (
+            f"keyhold {' '.join(map(str, args))} exited {res.returncode}\n"
+            f"stdout: {res.stdout}\nstderr: {res.stderr}")
+        return res
+
+    def cli_json(self, *args, input=None):
+        res = self.cli_ok(*args, "--json", input=input)
+        try:
+            return json.loads(res.stdout)
+        except ValueError:
+            pytest.fail(f"keyhold {' '.join(map(str, args))} --json printed no single JSON "
+                        f"object: {res.stdout!r}")
+
+    # -- factories (all through the real CLI) ----------------------------------------------
+
+    def create_realm(self, name=None, alg=None):
+        name = name or unique("realm")
+        args = ["realm", "create", name] + (["--alg", alg] if alg else [])
+        self.cli_ok(*args)
+        return name
+
+    def create_role(self, realm, permissions, name=None):
+        name = name or unique("role")
+        args = ["role", "create", realm, name]
+        for perm in permissions:
+            args += ["--permission", perm]
+        self.cli_ok(*args)
+        return name
+
+    def create_user(self, realm, username=None, password=None, roles=(), email=None,
+                    first_name=None, last_name=None):
+        username = username or unique("user")
+        args = ["user", "create", realm, username]
+        for opt, value in (("--email", email), ("--first-name", first_name),
+                           ("--last-name", last_name)):
+            if value is not None:
+                args += [opt, value]
+        for role in roles:
+            args += ["--role", role]
+        if password is not None:
+            args.append("--password-stdin")
+        self.cli_ok(*args, input=None if password is None else password + "\n")
+        return username
+
+    def set_user_enabled(self, realm, username, enabled):
+        self.cli_ok("user", "enable" if enabled else "disable", realm, username)
+
+    def create_client(self, realm, grants, client_id=None, scope=None, default_scope=None,
+                      owner=None, public=False, opaque=False):
+        client_id = client_id or unique("client")
+        args = ["client", "create", realm, client_id, "--grant", ",".join(grants)]
+        if scope is not None:
+            args += ["--scope", scope]
+        if default_scope is not None:
+            args += ["--default-scope", default_scope]
+        if owner is not None:
+            args += ["--owner", owner]
+        if public:
+            args.append("--public")
+        if opaque:
+            args.append("--opaque")
+        out = self.cli_json(*args)
+        assert out.get("client_id") == client_id, out
+        if public:
+            assert "client_secret" not in out, out
+            return Client(client_id, None, realm)
+        assert str(out.get("client_secret", "")).startswith("khs_"), out
+        return Client(client_id, out["client_secret"], realm)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def issuer(self, realm="main"):
+        return f"{self.base}/realms/{realm}"
+
+    def token_url(self, realm="main"):
+        """The realm's token endpoint; realm=None means the short alias /connect/token."""
+        if realm is None:
+            return self.base + "/connect/token"
+        return f"{self.base}/realms/{realm}/protocol/openid-connect/token"
+
+    def certs_url(self, realm="main"):
+        return f"{self.base}/realms/{realm}/protocol/openid-connect/certs"
+
+    def discovery_url(self, realm="main"):
+        return f"{self.base}/realms/{realm}/.well-known/openid-configuration"
+
+    def get(self, path, **kw):
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        return requests.get(self.base + path, **kw)
+
+    def token(self, data, client=None, auth="basic", realm="main", url=None, session=None,
+              **kw):
+        """POST the token endpoint. auth: 'basic', 'post' or 'public' (client_id only)."""
+        url = url or self.token_url(realm)
+        form = dict(data) if isinstance(data, dict) else list(data)
+        if client is not None:
+            if auth == "basic":
+                kw["auth"] = (client.client_id, client.secret)
+            elif auth == "post":
+                form = _with(form, client_id=client.client_id, client_secret=client.secret)
+            elif auth == "public":
+                form = _with(form, client_id=client.client_id)
+            else:
+                raise ValueError(auth)
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        return (session or requests).post(url, data=form, **kw)
+
+    def password_grant(self, client, username, password, auth="basic", realm=None, **extra):
+        realm = realm or client.realm
+        data = {"grant_type": "password", "username": username, "password": password, **extra}
+        return self.token(data, client, auth=auth if client.secret else "public", realm=realm)
+
+    def client_credentials(self, client, auth="basic", **extra):
+        data = {"grant_type": "client_credentials", **extra}
+        return self.token(data, client, auth=auth, realm=client.realm)
+
+    def refresh(self, client, refresh_token, auth="basic", session=None, **extra):
+        data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+        return self.token(data, client, auth=auth if client.secret else "public",
+                          realm=client.realm, session=session)
+
+    def jwks(self, realm="main"):
+        resp = requests.get(self.certs_url(realm), timeout=HTTP_TIMEOUT)
+        assert resp.status_code == 200, describe(resp)
+        return resp.json()
+
+
+def _with(form, **params):
+    if isinstance(form, dict):
+        return {**form, **params}
+    return form + list(params.items())
+
+
+def expect_token(resp, refresh=None):
+    """Assert a successful token response (SPEC §4) and return its JSON body.
+
+    refresh=True/False asserts whether a refresh token must be present."""
+    assert resp.status_code == 200, describe(resp)
+    assert "no-store" in resp.headers.get("Cache-Control", ""), resp.headers
+    assert resp.headers.get("Pragma") == "no-cache", resp.headers
+    assert resp.headers.get("Content-Type", "").startswith("application/json"), resp.headers
+    body = resp.json()
+    assert isinstance(body.get("access_token"), str) and body["access_token"], body
+    assert body.get("token_type") == "Bearer", body
+    assert body.get("expires_in") == 300, body
+    assert body.get("not-before-policy") == 0, body
+    assert isinstance(body.get("scope"), str), body
+    if refresh is True:
+        assert str(body.get("refresh_token", "")).startswith("khr_"), body
+        assert body.get("refresh_expires_in") == 1800, body
+        assert isinstance(body.get("session_state"), str) and body["session_state"], body
+    elif refresh is False:
+        assert "refresh_token" not in body, body
+        assert "refresh_expires_in" not in body, body
+    return body
+
+
+def expect_error(resp, status, error):
+    """Assert an RFC 6749 §5.2 error response and return its JSON body."""
+    assert resp.status_code == status, f"expected {status} {error}: {describe(resp)}"
+    assert resp.headers.get("Content-Type", "").startswith("application/json"), describe(resp)
+    body = resp.json()
+    assert body.get("error") == error, f"expected {error}: {describe(resp)}"
+    assert "access_token" not in body and "refresh_token" not in body, body
+    return body
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A running server on a fresh database, shared by the tests of one module."""
+    srv = KeyholdServer(tmp_path_factory.mktemp("keyhold"))
+    srv.start()
+    try:
+        yield srv
+    finally:
+        if srv.proc is not None and srv.proc.poll() is not None:
+            rc = srv.proc.returncode
+            srv.proc = None
+            pytest.fail(f"keyhold serve died during the module with {rc}; stderr:\n"
+                        f"{tail(srv.stderr_path, 80)}")
+        srv.stop()
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Factory for servers with a custom environment; every one is stopped at teardown."""
+    made = []
+
+    def make(env=None, name=None):
+        srv = KeyholdServer(tmp_path / (name or f"srv{len(made)}"), env=env)
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.kill()
+
+
+
+def verify_access_token(srv, token, realm="main", alg="ES256"):
+    """Verify an access token the way a resource server would (RFC 9068) and return its
+    claims: typ at+jwt, the realm's alg, a kid published in the realm's JWKS, a valid
+    signature, issuer, audience, and the default 300 s lifetime."""
+    header = jwt_header(token)
+    assert header.get("typ") == "at+jwt", header
+    assert header.get("alg") == alg, header
+    keys = {key.key_id: key for key in jwt.PyJWKSet.from_dict(srv.jwks(realm)).keys}
+    assert header.get("kid") in keys, (header, list(keys))
+    claims = jwt.decode(token, keys[header["kid"]].key, algorithms=[alg], audience=AUDIENCE,
+                        issuer=srv.issuer(realm),
+                        options={"require": ["exp", "iat", "iss", "sub", "aud", "jti"]})
+    assert claims["exp"] == claims["iat"] + 300, claims
+    return claims
