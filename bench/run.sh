@@ -33,7 +33,7 @@ CC_ES=$(secret_of bench-es256 bench-client client_credentials,password,refresh_t
 CC_RS=$(secret_of bench-rs256 bench-client client_credentials)
 CC_ED=$(secret_of bench-eddsa bench-client client_credentials)
 
-"$KEYHOLD" serve --listen 127.0.0.1:$PORT --log-level warn >"$DIR/out.log" 2>"$DIR/err.log" &
+"$KEYHOLD" serve --listen 127.0.0.1:$PORT >"$DIR/out.log" 2>"$DIR/err.log" &
 PID=$!
 for _ in $(seq 50); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$PID/status; }

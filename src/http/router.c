@@ -101,8 +101,8 @@ void router_free(struct router *r)
     free(r);
 }
 
-/* Splits the path into segments, decoding those that hold an escape or a
- * non-ASCII byte (which must then be valid UTF-8). Returns ROUTER_MATCH on
+/* Splits the path into segments, decoding those that hold an escape, a NUL
+ * or a non-ASCII byte (which must then be valid UTF-8). Returns ROUTER_MATCH on
  * success, or the result to answer with. */
 static enum router_result split_path(struct arena *a, const char *path, size_t n,
                                      struct segment *segs, size_t *n_segs)
@@ -122,7 +122,8 @@ static enum router_result split_path(struct arena *a, const char *path, size_t n
         s->len = len;
         s->capture = false;
         for (size_t k = 0; k < len; k++) {
-            if (p[k] == '%' || (unsigned char)p[k] >= 0x80) {
+            /* pct_decode also refuses a raw NUL (a capture must be a C string). */
+            if (p[k] == '%' || p[k] == '\0' || (unsigned char)p[k] >= 0x80) {
                 char *dec;
                 if (pct_decode(a, p, len, false, &dec, &s->len) != KH_OK)
                     return ROUTER_BAD_PATH;

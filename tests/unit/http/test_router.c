@@ -152,6 +152,9 @@ static void test_bad_path(void **state)
     assert_int_equal(match("GET", "/v1/clients/r/%C0%AF", &m), ROUTER_BAD_PATH);
     assert_int_equal(match("GET", "/v1/clients/r/\xff", &m), ROUTER_BAD_PATH);
     assert_int_equal(match("GET", "/v1/clients/r/%", &m), ROUTER_BAD_PATH);
+    static const char nul_path[] = "/v1/clients/r/a\0b"; /* a raw NUL inside the length */
+    assert_int_equal(router_match(router, &arena, "GET", nul_path, sizeof nul_path - 1, &m),
+                     ROUTER_BAD_PATH);
 }
 
 static void test_length_bounded(void **state)
