@@ -89,7 +89,7 @@ bench: build/keyhold
 	sh bench/run.sh
 
 fuzz:
-	sh tools/fuzz.sh $(FUZZ_SECONDS)
+	sh tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 clean:
 	rm -rf build

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 struct job {
@@ -17,6 +18,8 @@ struct workpool {
     struct job *ring; /* cap slots; jobs at head .. head + count (mod cap) */
     size_t cap, head, count;
     bool stopping;
+    int nice;
+    size_t max_queued;
     unsigned n_threads;
     pthread_t threads[];
 };
@@ -24,6 +27,9 @@ struct workpool {
 static void *worker(void *p)
 {
     struct workpool *pool = p;
+    /* Linux applies a nice value per thread; failing to lower it is harmless. */
+    if (pool->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), pool->nice) != 0)
+        (void)0;
     pthread_mutex_lock(&pool->mu);
     for (;;) {
         while (pool->count == 0 && !pool->stopping)
@@ -52,7 +58,7 @@ static void stop_threads(struct workpool *pool, unsigned n)
         pthread_join(pool->threads[i], NULL);
 }
 
-struct workpool *workpool_new(unsigned nthreads)
+struct workpool *workpool_new(unsigned nthreads, int nice, size_t max_queued)
 {
     if (nthreads == 0) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -63,6 +69,8 @@ struct workpool *workpool_new(unsigned nthreads)
         return NULL;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->cv, NULL);
+    pool->nice = nice;
+    pool->max_queued = max_queued;
     for (unsigned i = 0; i < nthreads; i++) {
         if (pthread_create(&pool->threads[i], NULL, worker, pool) != 0) {
             stop_threads(pool, i);
@@ -99,7 +107,7 @@ enum kh_status workpool_submit(struct workpool *pool, workpool_fn fn, void *arg)
         rc = KH_ERR_INVALID;
         goto out;
     }
-    if (pool->count == WORKPOOL_MAX_QUEUED) {
+    if (pool->count >= pool->max_queued) {
         rc = KH_ERR_TOOBIG;
         goto out;
     }

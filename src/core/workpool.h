@@ -1,25 +1,25 @@
 /* workpool.h - a small fixed pool of threads running submitted jobs in FIFO order.
  *
  * Used by the HTTP server for slow work (password hashing) so that its I/O
- * threads never block. Jobs are queued without limit other than
- * WORKPOOL_MAX_QUEUED; each job runs exactly once on one of the pool's threads.
+ * threads never block. Jobs are queued up to a limit; each job runs exactly once on one of the pool's threads.
  * Thread safety: workpool_submit() may be called from any thread at once;
  * workpool_free() must be called once, by one thread, after the last submit. */
 #ifndef KH_CORE_WORKPOOL_H
 #define KH_CORE_WORKPOOL_H
 
+#include <stddef.h>
 #include "core/status.h"
-
-#define WORKPOOL_MAX_QUEUED 65536 /* jobs waiting; past it submit refuses */
 
 struct workpool;
 
 typedef void (*workpool_fn)(void *arg);
 
-/* Starts nthreads threads (0: one per online CPU). NULL if a thread or the
- * memory could not be had (nothing is left running then). */
-struct workpool *workpool_new(unsigned nthreads);
-/* Queues fn(arg). KH_ERR_TOOBIG when WORKPOOL_MAX_QUEUED jobs wait,
+/* Starts nthreads threads (0: one per online CPU) running at the given nice
+ * value (e.g. 10: below the I/O threads, so that slow work yields the CPU to
+ * fast requests), with at most max_queued jobs waiting. NULL if a thread or
+ * the memory could not be had (nothing is left running then). */
+struct workpool *workpool_new(unsigned nthreads, int nice, size_t max_queued);
+/* Queues fn(arg). KH_ERR_TOOBIG when max_queued jobs wait,
  * KH_ERR_INVALID once workpool_free() has begun, KH_ERR_NOMEM. The job is not
  * queued on error: the caller still owns arg. */
 enum kh_status workpool_submit(struct workpool *pool, workpool_fn fn, void *arg) KH_MUST_CHECK;

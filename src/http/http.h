@@ -36,11 +36,12 @@ typedef void (*http_deferred)(struct request *req, struct response *res);
 struct request {
     struct arena *arena;
     const char *method;            /* "GET", "POST", ... */
-    const char *path;              /* the URL path, without the query */
+    const char *path;              /* the URL path as sent (still percent-encoded), no query */
     const char *params[HTTP_MAX_PARAMS]; /* route captures, in pattern order */
     size_t n_params;
     const char *remote_ip;         /* textual client address */
-    struct buf body;               /* the whole body (capped by the route's max_body) */
+    struct buf body;               /* the whole body (capped by the route's max_body);
+                                    * body.data is NULL when body.len is 0 */
     void *app;                     /* http_config.app */
     const void *route_data;        /* struct route.data of the matched route */
     http_deferred deferred;        /* set with HTTP_DEFER */
@@ -66,7 +67,8 @@ struct response {
 const char *http_header(const struct request *req, const char *name);
 /* The number of times the header `name` appears in the request. */
 size_t http_header_count(const struct request *req, const char *name);
-/* The raw value of query argument `name`, or NULL. */
+/* The value of query argument `name`, or NULL. Decoded by libmicrohttpd ('+' and
+ * %XX), leniently: not validated as UTF-8, and a %00 cuts the value short. */
 const char *http_query(const struct request *req, const char *name);
 
 /* Adds a response header; name and value are copied into the request arena.
@@ -90,11 +92,13 @@ struct http_config {
     size_t n_routes;
     void *app;
     /* Called after every response with the route pattern (or NULL), status and
-     * duration, for logs and metrics. May be NULL. */
+     * duration, for logs and metrics. May be NULL. Runs on the I/O threads, several
+     * at once, and must not block. status is 0 when no response of ours was sent
+     * (libmicrohttpd refused a malformed request itself; req->method is "" then). */
     void (*on_response)(void *app, const struct request *req, const char *pattern, int status,
                         int64_t duration_us);
-    const char *tls_cert_pem;      /* NULL: plain HTTP */
-    const char *tls_key_pem;
+    const char *tls_cert_pem;      /* PEM text, not a file name; NULL: plain HTTP */
+    const char *tls_key_pem;       /* PEM text; given with tls_cert_pem or not at all */
 };
 
 struct http_server;

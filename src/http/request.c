@@ -48,53 +48,9 @@ static const char BODY_404[] = JSON_ERR("not_found", "no resource at this path")
 static const char BODY_405[] = JSON_ERR("method_not_allowed", "method not allowed for this path");
 static const char BODY_413[] = JSON_ERR("invalid_request", "request body too large");
 static const char BODY_500[] = JSON_ERR("server_error", "internal server error");
-static const char BODY_503[] = JSON_ERR("temporarily_unavailable", "server is shutting down");
-
-void *conn_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
-{
-    struct http_server *srv = cls;
-    struct conn_state *st = calloc(1, sizeof(*st));
-    if (!st)
-        return NULL; /* the access handler then closes the connection */
-    arena_init(&st->arena);
-    st->srv = srv;
-    st->mhd = c;
-    st->t0 = clock_mono_us();
-    /* The raw target: MHD's `url` is already percent-decoded, which would
-     * merge "%2F" into a path separator and decode captures twice. */
-    st->path_len = strcspn(uri, "?");
-    st->req.path = arena_strndup(&st->arena, uri, st->path_len);
-    st->req.arena = &st->arena;
-    st->req.app = srv->cfg.app;
-    st->req.conn = st;
-    st->req.remote_ip = "";
-    buf_init(&st->req.body, 0);
-    buf_init(&st->res.body, HTTP_RESPONSE_MAX);
-    st->res.status = 200;
-    atomic_init(&st->job_done, false);
-    atomic_fetch_add(&srv->inflight, 1);
-    return st;
-}
-
-void conn_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
-{
-    (void)c;
-    (void)toe;
-    struct http_server *srv = cls;
-    struct conn_state *st = *con_cls;
-    if (!st)
-        return;
-    *con_cls = NULL;
-    if (srv->cfg.on_response)
-        srv->cfg.on_response(srv->cfg.app, &st->req, st->pattern, st->status,
-                             clock_mono_us() - st->t0);
-    buf_free(&st->req.body);
-    buf_free(&st->res.body);
-    arena_free(&st->arena);
-    free(st);
-    atomic_fetch_sub(&srv->inflight, 1);
-}
+#define UNAVAILABLE "temporarily_unavailable"
+static const char BODY_503_STOP[] = JSON_ERR(UNAVAILABLE, "server is shutting down");
+static const char BODY_503_BUSY[] = JSON_ERR(UNAVAILABLE, "server is busy, retry later");
 
 /* The client address as text; an IPv4-mapped IPv6 address is shown as IPv4 so
  * that per-IP accounting sees one client as one address. */
@@ -123,6 +79,53 @@ static const char *client_ip(struct conn_state *st)
     return out;
 }
 
+void *conn_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct http_server *srv = cls;
+    struct conn_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL; /* the access handler then closes the connection */
+    arena_init(&st->arena);
+    st->srv = srv;
+    st->mhd = c;
+    st->t0 = clock_mono_us();
+    /* The raw target: MHD's `url` is already percent-decoded, which would
+     * merge "%2F" into a path separator and decode captures twice. */
+    st->path_len = strcspn(uri, "?");
+    st->req.path = arena_strndup(&st->arena, uri, st->path_len);
+    st->req.arena = &st->arena;
+    st->req.app = srv->cfg.app;
+    st->req.conn = st;
+    st->req.method = ""; /* until the headers call; on_response may see a refused request */
+    st->req.remote_ip = client_ip(st);
+    buf_init(&st->req.body, 0);
+    buf_init(&st->res.body, HTTP_RESPONSE_MAX);
+    st->res.status = 200;
+    atomic_init(&st->job_done, false);
+    atomic_fetch_add(&srv->inflight, 1);
+    return st;
+}
+
+void conn_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    (void)toe;
+    struct http_server *srv = cls;
+    struct conn_state *st = *con_cls;
+    if (!st)
+        return;
+    *con_cls = NULL;
+    if (srv->cfg.on_response)
+        srv->cfg.on_response(srv->cfg.app, &st->req, st->pattern, st->status,
+                             clock_mono_us() - st->t0);
+    buf_free(&st->req.body);
+    buf_free(&st->res.body);
+    arena_free(&st->arena);
+    free(st);
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
 static enum MHD_Result queue(struct conn_state *st, int status, struct MHD_Response *resp)
 {
     if (atomic_load_explicit(&st->srv->draining, memory_order_relaxed))
@@ -144,7 +147,8 @@ static enum MHD_Result queue_static(struct conn_state *st, int status, const cha
         MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") != MHD_YES ||
+    const char *ct = MHD_HTTP_HEADER_CONTENT_TYPE;
+    if (MHD_add_response_header(resp, ct, "application/json") != MHD_YES ||
         (allow && MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow) != MHD_YES)) {
         MHD_destroy_response(resp);
         return MHD_NO;
@@ -219,6 +223,12 @@ static uint64_t content_length(const struct conn_state *st, bool *present)
     return n;
 }
 
+static bool expects_continue(const struct conn_state *st)
+{
+    const char *v = MHD_lookup_connection_value(st->mhd, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    return v && strcasecmp(v, "100-continue") == 0;
+}
+
 /* First call: the headers are in. Route, then check the announced body size.
  * A rejection is answered after the body was read (and dropped), so that the
  * client reads the answer instead of a reset; only a body too big even to
@@ -226,7 +236,6 @@ static uint64_t content_length(const struct conn_state *st, bool *present)
 static enum MHD_Result on_headers(struct conn_state *st, const char *method)
 {
     st->req.method = method;
-    st->req.remote_ip = client_ip(st);
     st->phase = PH_BODY;
     struct router_match m;
     enum router_result r =
@@ -252,8 +261,8 @@ static enum MHD_Result on_headers(struct conn_state *st, const char *method)
     uint64_t len = content_length(st, &present);
     if (present && len > max_body && !st->reject_status)
         reject(st, 413, BODY_413);
-    if (present && st->reject_status && len > HTTP_DISCARD_MAX)
-        return queue_reject(st);
+    if (st->reject_status && ((present && len > HTTP_DISCARD_MAX) || expects_continue(st)))
+        return queue_reject(st); /* a client waiting for "100 Continue" has sent no body */
     return MHD_YES;
 }
 
@@ -293,13 +302,13 @@ static enum MHD_Result defer(struct conn_state *st)
     atomic_fetch_add(&srv->deferred, 1);
     if (atomic_load(&srv->stopping)) {
         atomic_fetch_sub(&srv->deferred, 1);
-        return queue_static(st, 503, BODY_503, NULL);
+        return queue_static(st, 503, BODY_503_STOP, NULL);
     }
     st->phase = PH_DEFERRED;
     MHD_suspend_connection(st->mhd);
     if (workpool_submit(srv->slow, run_deferred, st) != KH_OK) {
-        /* Resume through the normal path, with a 503 to send. */
-        reject(st, 503, BODY_503);
+        /* Queue full (or out of memory): resume through the normal path with a 503. */
+        reject(st, 503, BODY_503_BUSY);
         run_deferred(st);
     }
     return MHD_YES;

@@ -145,8 +145,10 @@ static bool segments_match(const struct compiled *c, const struct segment *segs,
         return false;
     for (size_t i = 0; i < n; i++) {
         const struct segment *want = &c->segs[i];
-        if (want->capture ? segs[i].len == 0
-                          : want->len != segs[i].len || memcmp(want->p, segs[i].p, want->len))
+        bool differs = want->capture ? segs[i].len == 0
+                                     : want->len != segs[i].len ||
+                                           memcmp(want->p, segs[i].p, want->len) != 0;
+        if (differs)
             return false;
     }
     return true;
@@ -203,7 +205,7 @@ static void fill_match(const struct compiled *c, struct arena *a, const struct s
 enum router_result router_match(const struct router *r, struct arena *a, const char *method,
                                 const char *path, size_t path_len, struct router_match *m)
 {
-    struct segment segs[ROUTER_MAX_SEGMENTS];
+    struct segment segs[ROUTER_MAX_SEGMENTS] = {{0}};
     size_t n = 0;
     enum router_result res = split_path(a, path, path_len, segs, &n);
     if (res != ROUTER_MATCH)

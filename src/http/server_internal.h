@@ -16,6 +16,12 @@
 #define HTTP_RESPONSE_MAX (4u << 20)   /* cap on a handler's response body */
 #define HTTP_DISCARD_MAX (1u << 20)    /* body bytes read and dropped after a 413 decision */
 #define HTTP_STOP_GRACE_US 10000000    /* http_server_stop waits this long for requests */
+/* Deferred (slow) work runs below the I/O threads' priority, so a flood of
+ * password grants cannot starve the fast grants; its queue is bounded so a
+ * flood gets 503 rather than minutes of waiting (512 jobs ≈ 3 s of argon2id
+ * on two cores). */
+#define SLOW_NICE 10
+#define SLOW_MAX_QUEUED 512
 
 struct http_server {
     struct MHD_Daemon *daemon;

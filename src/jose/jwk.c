@@ -70,7 +70,11 @@ static enum kh_status check_use(const json_t *obj, bool *usable)
     return KH_OK;
 }
 
-static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM *params)
+/* check: run OpenSSL's public key check (EC: the point is on the curve and
+ * in the group). Not for RSA: there it runs a randomised Miller-Rabin on n,
+ * so a malformed modulus would be accepted or refused at random; rsa_pkey
+ * checks what matters itself. */
+static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM *params, bool check)
 {
     EVP_PKEY *pkey = NULL;
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
@@ -78,9 +82,8 @@ static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM *params)
         || EVP_PKEY_fromdata(c, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
         pkey = NULL;
     EVP_PKEY_CTX_free(c);
-    if (!pkey)
-        return NULL;
-    /* On-curve point for EC; odd modulus, sane exponent for RSA. */
+    if (!pkey || !check)
+        return pkey;
     c = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     if (!c || EVP_PKEY_public_check(c) != 1) {
         EVP_PKEY_free(pkey);
@@ -103,7 +106,7 @@ static enum kh_status ec_pkey(const json_t *obj, EVP_PKEY **out)
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt),
         OSSL_PARAM_END,
     };
-    *out = pkey_fromdata("EC", params);
+    *out = pkey_fromdata("EC", params, true);
     return *out ? KH_OK : KH_ERR_INVALID;
 }
 
@@ -117,10 +120,13 @@ static enum kh_status rsa_pkey(const json_t *obj, EVP_PKEY **out)
     OSSL_PARAM_BLD *bld = NULL;
     OSSL_PARAM *params = NULL;
     uint8_t nbuf[JOSE_RSA_MAX_BITS / 8 + 2];
-    /* RFC 7518 6.3.1: minimal big-endian, no leading zero octet. */
-    if (b64_member(obj, "n", nbuf, 1, sizeof nbuf, &n_len) || nbuf[0] == 0)
+    /* RFC 7518 6.3.1: minimal big-endian, no leading zero octet. n and e odd,
+     * e >= 3 (e = 1 would make every "signature" its own message). */
+    if (b64_member(obj, "n", nbuf, 1, sizeof nbuf, &n_len) || nbuf[0] == 0
+        || !(nbuf[n_len - 1] & 1))
         return KH_ERR_INVALID;
-    if (b64_member(obj, "e", e, 1, sizeof e, &e_len) || e[0] == 0)
+    if (b64_member(obj, "e", e, 1, sizeof e, &e_len) || e[0] == 0 || !(e[e_len - 1] & 1)
+        || (e_len == 1 && e[0] < 3) || e_len >= n_len)
         return KH_ERR_INVALID;
     if (n_len < JOSE_RSA_MIN_BITS / 8 || n_len > JOSE_RSA_MAX_BITS / 8) {
         *out = NULL;
@@ -135,7 +141,7 @@ static enum kh_status rsa_pkey(const json_t *obj, EVP_PKEY **out)
         rc = KH_ERR_CRYPTO;
         goto out;
     }
-    *out = pkey_fromdata("RSA", params);
+    *out = pkey_fromdata("RSA", params, false);
     rc = *out ? KH_OK : KH_ERR_INVALID;
 out:
     OSSL_PARAM_free(params);

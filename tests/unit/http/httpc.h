@@ -97,7 +97,8 @@ static inline void httpc_consume(struct httpc *c, size_t n)
 }
 
 /* Value of header `name` in r->head copied into out (size n); NULL if absent. */
-static inline const char *httpc_header(const struct httpc_resp *r, const char *name, char *out, size_t n)
+static inline const char *httpc_header(const struct httpc_resp *r, const char *name, char *out,
+                                       size_t n)
 {
     size_t nl = strlen(name);
     for (const char *line = strstr(r->head, "\r\n"); line; line = strstr(line, "\r\n")) {

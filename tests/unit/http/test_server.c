@@ -305,7 +305,8 @@ static void test_echo_bodies(void **state)
     assert_string_equal(r.body, "hello world");
     /* Exactly max_body is fine. */
     char req[512];
-    snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 64\r\n\r\n%064d", 7);
+    snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 64\r\n\r\n%064d",
+             7);
     request(req, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(r.body_len, 64);
@@ -331,7 +332,8 @@ static void test_too_large_content_length(void **state)
     /* 65 bytes announced and sent: answered after the body was dropped, so
      * the connection stays in step and is reused. */
     assert_int_equal(httpc_connect(&c, port), 0);
-    snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65\r\n\r\n%065d", 7);
+    snprintf(req, sizeof req, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65\r\n\r\n%065d",
+             7);
     assert_int_equal(httpc_sends(&c, req), 0);
     assert_int_equal(httpc_read(&c, &r, false), 0);
     assert_413(&r);
@@ -343,6 +345,13 @@ static void test_too_large_content_length(void **state)
     assert_int_equal(httpc_connect(&c, port), 0);
     assert_int_equal(httpc_sends(&c, "POST /echo HTTP/1.1\r\nHost: t\r\n"
                                      "Content-Length: 1000000000\r\n\r\n"), 0);
+    assert_int_equal(httpc_read(&c, &r, false), 0);
+    assert_413(&r);
+    httpc_close(&c);
+    /* A client that waits for "100 Continue" is answered at once, without it. */
+    assert_int_equal(httpc_connect(&c, port), 0);
+    assert_int_equal(httpc_sends(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 65\r\n"
+                                     "Expect: 100-continue\r\n\r\n"), 0);
     assert_int_equal(httpc_read(&c, &r, false), 0);
     assert_413(&r);
     httpc_close(&c);
@@ -439,6 +448,16 @@ static void test_on_response(void **state)
     pthread_mutex_lock(&seen_mu);
     assert_string_equal(seen_pattern, "(none)");
     assert_int_equal(seen_status, 404);
+    pthread_mutex_unlock(&seen_mu);
+    /* Refused by libmicrohttpd itself (HTTP/1.1 without Host): status 0. */
+    before = atomic_load(&responses_seen);
+    request("GET /hello HTTP/1.1\r\n\r\n", &r);
+    assert_int_equal(r.status, 400);
+    while (atomic_load(&responses_seen) == before)
+        usleep(1000);
+    pthread_mutex_lock(&seen_mu);
+    assert_string_equal(seen_pattern, "(none)");
+    assert_int_equal(seen_status, 0);
     pthread_mutex_unlock(&seen_mu);
 }
 

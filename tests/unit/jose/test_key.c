@@ -233,6 +233,15 @@ static void test_jwk_refusals(void **state)
     refuse_jwk(rsa);
     snprintf(rsa, sizeof rsa, "{\"kty\":\"RSA\",\"n\":\"%s\"}", rfc7638_n);
     refuse_jwk(rsa);
+    static const char *const bad_e[] = {"AQ", "Ag", "AAEAAQ", "AQAA", ""};
+    for (size_t i = 0; i < sizeof bad_e / sizeof bad_e[0]; i++) {
+        snprintf(rsa, sizeof rsa, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"}", rfc7638_n,
+                 bad_e[i]);
+        refuse_jwk(rsa);
+    }
+    /* An even modulus (last character of n changed from 'w' to 'A'). */
+    snprintf(rsa, sizeof rsa, "{\"kty\":\"RSA\",\"n\":\"%.341sA\",\"e\":\"AQAB\"}", rfc7638_n);
+    refuse_jwk(rsa);
     snprintf(rsa, sizeof rsa, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\",\"alg\":\"PS256\"}",
              rfc7638_n);
     refuse_jwk(rsa);

@@ -33,7 +33,7 @@ static void test_all_jobs_run_and_free_drains(void **state)
 {
     (void)state;
     atomic_store(&ran, 0);
-    struct workpool *pool = workpool_new(3);
+    struct workpool *pool = workpool_new(3, 0, 65536);
     assert_non_null(pool);
     for (int i = 0; i < N_JOBS; i++)
         assert_int_equal(workpool_submit(pool, count_job, NULL), KH_OK);
@@ -46,7 +46,7 @@ static void test_fifo_and_growth(void **state)
     (void)state;
     atomic_store(&gate, 0);
     atomic_store(&next_slot, 0);
-    struct workpool *pool = workpool_new(1);
+    struct workpool *pool = workpool_new(1, 0, 65536);
     assert_non_null(pool);
     /* The one worker is held by the gate while far more than the initial
      * ring's capacity is queued behind it. */
@@ -63,7 +63,7 @@ static void test_default_threads_and_null(void **state)
 {
     (void)state;
     atomic_store(&ran, 0);
-    struct workpool *pool = workpool_new(0);
+    struct workpool *pool = workpool_new(0, 0, 65536);
     assert_non_null(pool);
     assert_int_equal(workpool_submit(pool, count_job, NULL), KH_OK);
     workpool_free(pool);
