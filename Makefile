@@ -85,7 +85,8 @@ lint:
 check: deps-test lint unit fuzz-replay integration
 	@echo "make check: all passed"
 
-bench: build/keyhold
+bench: build/keyhold build/grant_bench
+	./build/grant_bench 2>/dev/null
 	sh bench/run.sh
 
 fuzz:
@@ -95,3 +96,6 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+build/grant_bench: bench/grant_bench.c build/libkeyhold.a
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS_RELEASE) -o $@ $< build/libkeyhold.a $(LIBS)

@@ -29,7 +29,7 @@ secret_of() { # realm client-id grants -> secret
     "$KEYHOLD" client create "$1" "$2" --grant "$3" --scope api --owner bench --json --db "$DB" |
         sed 's/.*"client_secret":"\([^"]*\)".*/\1/'
 }
-CC_ES=$(secret_of bench-es256 bench-client client_credentials,password,refresh_token)
+CC_ES=$(secret_of bench-es256 bench-client client_credentials,password)
 CC_RS=$(secret_of bench-rs256 bench-client client_credentials)
 CC_ED=$(secret_of bench-eddsa bench-client client_credentials)
 

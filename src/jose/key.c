@@ -271,6 +271,8 @@ enum kh_status key_finish(enum jose_alg alg, EVP_PKEY *pkey, bool has_private, c
 out:
     EVP_PKEY_free(pkey);
     jose_key_free(k);
+    if (rc)
+        ERR_clear_error();
     return rc;
 }
 

@@ -141,12 +141,8 @@ static enum kh_status on_reuse(struct sqlite_conn *c, const uint8_t old_hash[SHA
         return rc;
     int changed = 0;
     rc = revoke_family(c, session_id, now, &changed, "refresh_rotate");
-    if (rc)
-        return rc;
-    if (changed)
-        log_warn("store.refresh_reuse", LOG_STR("session", session_id),
-                 LOG_STR("action", "session revoked"));
-    return KH_ERR_CONFLICT;
+    /* The caller reports the reuse, with the client and address it knows. */
+    return rc ? rc : KH_ERR_CONFLICT;
 }
 
 /* Inside the write transaction: the rotation proper. */

@@ -127,14 +127,16 @@ static const char rfc_payload[] =
 
 /* RFC 7515 A.2: RS256 with the RFC 7517 A.1/A.2 key. */
 static const char rfc7515_a2_jwk[] =
-    "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddx"
+    "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_"
+    "wWJcyQoTbji9k0l8W26mPddx"
     "HmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGz"
     "jb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3"
     "qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXp"
     "oQ\"}";
 static const char rfc7515_a2_token[] =
     "eyJhbGciOiJSUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5j"
     "ujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L0"
     "7Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUip"
@@ -146,7 +148,8 @@ static const char rfc7515_a3_jwk[] =
     "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}";
 static const char rfc7515_a3_token[] =
     "eyJhbGciOiJFUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
 /* RFC 8037 A.1 (key), A.4 (signing), A.5 (validation). */
@@ -159,30 +162,35 @@ static const char rfc8037_sig[] =
 
 /* RFC 7520 §3.4 key and §4.1 (RS256) output. */
 static const char *const rfc7520_rsa[][2] = {
-    {"n", "n4EPtAOCc9AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0VEiZQHz_A"
-          "JmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHHig3RBordaZ6Aj-oBHqFEHYpPe7Tp"
-          "e-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vni"
-          "UFAKwuCLqKnS2BYwdq_mzSnbLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw"},
+    {"n",
+     "n4EPtAOCc9AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0VEiZQHz_A"
+     "JmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHHig3RBordaZ6Aj-oBHqFEHYpPe7Tp"
+     "e-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vni"
+     "UFAKwuCLqKnS2BYwdq_mzSnbLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw"},
     {"e", "AQAB"},
-    {"d", "bWUC9B-EFRIo8kpGfh0ZuyGPvMNKvYWNtB_ikiH9k20eT-O1q_I78eiZkpXxXQ0UTEs2LsNRS-8uJbvQ-A1irkwMS"
-          "MkK1J3XTGgdrhCku9gRldY7sNA_AKZGh-Q661_42rINLRCe8W-nZ34ui_qOfkLnK9QWDDqpaIsA-bMwWWSDFu2MUBYw"
-          "kHTMEzLYGqOe04noqeq1hExBTHBOBdkMXiuFhUq1BU6l-DqEiWxqg82sXt2h-LMnT3046AOYJoRioz75tSUQfGCshWT"
-          "BnP5uDjd18kKhyv07lhfSJdrPdM5Plyl21hsFf4L_mHCuoFau7gdsPfHPxxjVOcOpBrQzwQ"},
+    {"d",
+     "bWUC9B-EFRIo8kpGfh0ZuyGPvMNKvYWNtB_ikiH9k20eT-O1q_I78eiZkpXxXQ0UTEs2LsNRS-8uJbvQ-A1irkwMS"
+     "MkK1J3XTGgdrhCku9gRldY7sNA_AKZGh-Q661_42rINLRCe8W-nZ34ui_qOfkLnK9QWDDqpaIsA-bMwWWSDFu2MUBYw"
+     "kHTMEzLYGqOe04noqeq1hExBTHBOBdkMXiuFhUq1BU6l-DqEiWxqg82sXt2h-LMnT3046AOYJoRioz75tSUQfGCshWT"
+     "BnP5uDjd18kKhyv07lhfSJdrPdM5Plyl21hsFf4L_mHCuoFau7gdsPfHPxxjVOcOpBrQzwQ"},
     {"rsa-factor1", "3Slxg_DwTXJcb6095RoXygQCAZ5RnAvZlno1yhHtnUex_fp7AZ_9nRaO7HX_-SFfGQeutao2TDjD"
                     "AWU4Vupk8rw9JR0AzZ0N2fvuIAmr_WCsmGpeNqQnev1T7IyEsnh8UMt-n5CafhkikzhEsrmndH6LxO"
                     "rvRJlsPp6Zv8bUq0k"},
     {"rsa-factor2", "uKE2dh-cTf6ERF4k4e_jy78GfPYUIaUyoSSJuBzp3Cubk3OCqs6grT8bR_cu0Dm1MZwWmtdqDyI9"
                     "5HrUeq3MP15vMMON8lHTeZu2lmKvwqW7anV5UzhM1iZ7z4yMkuUwFWoBvyY898EXvRD-hdqRxHlSqA"
                     "Z192zB3pVFJ0s7pFc"},
-    {"rsa-exponent1", "B8PVvXkvJrj2L-GYQ7v3y9r6Kw5g9SahXBwsWUzp19TVlgI-YV85q1NIb1rxQtD-IsXXR3-Tanev"
-                      "uRPRt5OBOdiMGQp8pbt26gljYfKU_E9xn-RULHz0-ed9E9gXLKD4VGngpz-PfQ_q29pk5xWHoJp009"
-                      "Qf1HvChixRX59ehik"},
-    {"rsa-exponent2", "CLDmDGduhylc9o7r84rEUVn7pzQ6PF83Y-iBZx5NT-TpnOZKF1pErAMVeKzFEl41DlHHqqBLSM0W"
-                      "1sOFbwTxYWZDm6sI6og5iTbwQGIC3gnJKbi_7k_vJgGHwHxgPaX2PnvP-zyEkDERuf-ry4c_Z11Cq9"
-                      "AqC2yeL6kdKT1cYF8"},
-    {"rsa-coefficient1", "3PiqvXQN0zwMeE-sBvZgi289XP9XCQF3VWqPzMKnIgQp7_Tugo6-NZBKCQsMf3HaEGBjTVJs_"
-                         "jcK8-TRXvaKe-7ZMaQj8VfBdYkssbu0NKDDhjJ-GtiseaDVWt7dcH0cfwxgFUHpQh7FoCrjFJ6"
-                         "h6ZEpMF6xmujs4qMpPz8aaI4"},
+    {"rsa-exponent1",
+     "B8PVvXkvJrj2L-GYQ7v3y9r6Kw5g9SahXBwsWUzp19TVlgI-YV85q1NIb1rxQtD-IsXXR3-Tanev"
+     "uRPRt5OBOdiMGQp8pbt26gljYfKU_E9xn-RULHz0-ed9E9gXLKD4VGngpz-PfQ_q29pk5xWHoJp009"
+     "Qf1HvChixRX59ehik"},
+    {"rsa-exponent2",
+     "CLDmDGduhylc9o7r84rEUVn7pzQ6PF83Y-iBZx5NT-TpnOZKF1pErAMVeKzFEl41DlHHqqBLSM0W"
+     "1sOFbwTxYWZDm6sI6og5iTbwQGIC3gnJKbi_7k_vJgGHwHxgPaX2PnvP-zyEkDERuf-ry4c_Z11Cq9"
+     "AqC2yeL6kdKT1cYF8"},
+    {"rsa-coefficient1",
+     "3PiqvXQN0zwMeE-sBvZgi289XP9XCQF3VWqPzMKnIgQp7_Tugo6-NZBKCQsMf3HaEGBjTVJs_"
+     "jcK8-TRXvaKe-7ZMaQj8VfBdYkssbu0NKDDhjJ-GtiseaDVWt7dcH0cfwxgFUHpQh7FoCrjFJ6"
+     "h6ZEpMF6xmujs4qMpPz8aaI4"},
 };
 static const char rfc7520_41_token[] =
     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGJvLmJhZ2dpbnNAaG9iYml0b24uZXhhbXBsZSJ9."
@@ -206,8 +214,7 @@ static void test_rfc7515_a2_rs256(void **state)
     const struct jose_key *set[] = {k};
     arena_init(&a);
     assert_int_equal(jose_key_alg(k), JOSE_RS256);
-    assert_int_equal(jws_verify(rfc7515_a2_token, strlen(rfc7515_a2_token), set, 1, &a, &p),
-                     KH_OK);
+    assert_int_equal(jws_verify(rfc7515_a2_token, strlen(rfc7515_a2_token), set, 1, &a, &p), KH_OK);
     assert_string_equal(p.alg, "RS256");
     assert_null(p.kid);
     assert_null(p.typ);
@@ -226,8 +233,7 @@ static void test_rfc7515_a3_es256(void **state)
     const struct jose_key *set[] = {k};
     arena_init(&a);
     assert_int_equal(jose_key_alg(k), JOSE_ES256);
-    assert_int_equal(jws_verify(rfc7515_a3_token, strlen(rfc7515_a3_token), set, 1, &a, &p),
-                     KH_OK);
+    assert_int_equal(jws_verify(rfc7515_a3_token, strlen(rfc7515_a3_token), set, 1, &a, &p), KH_OK);
     assert_string_equal(p.alg, "ES256");
     assert_string_equal(p.payload, rfc_payload);
     arena_free(&a);
@@ -334,8 +340,7 @@ static void test_rfc7520_41_rs256(void **state)
     struct jws_parsed p;
     const struct jose_key *set[] = {priv, pub};
     arena_init(&a);
-    assert_int_equal(jws_verify(rfc7520_41_token, strlen(rfc7520_41_token), set, 2, &a, &p),
-                     KH_OK);
+    assert_int_equal(jws_verify(rfc7520_41_token, strlen(rfc7520_41_token), set, 2, &a, &p), KH_OK);
     assert_string_equal(p.kid, "bilbo.baggins@hobbiton.example");
     assert_string_equal(p.payload, rfc7520_payload);
     arena_free(&a);
@@ -344,9 +349,9 @@ static void test_rfc7520_41_rs256(void **state)
     const char *last_dot = strrchr(rfc7520_41_token, '.');
     uint8_t sig[JWS_SIG_MAX];
     size_t sig_len;
-    assert_int_equal(jws_signature(priv, rfc7520_41_token,
-                                   (size_t)(last_dot - rfc7520_41_token), sig, &sig_len),
-                     KH_OK);
+    assert_int_equal(
+        jws_signature(priv, rfc7520_41_token, (size_t)(last_dot - rfc7520_41_token), sig, &sig_len),
+        KH_OK);
     char *s64 = b64(sig, sig_len);
     assert_string_equal(s64, last_dot + 1);
     free(s64);
@@ -408,9 +413,8 @@ static void roundtrip(enum jose_alg alg)
     assert_string_equal(jose_key_kid(keys[0]), jose_key_kid(k));
     assert_int_equal(jose_key_alg(keys[0]), alg);
     arena_init(&a);
-    assert_int_equal(jws_verify(tok, strlen(tok), (const struct jose_key *const *)keys, n_keys,
-                                &a, &p),
-                     KH_OK);
+    assert_int_equal(
+        jws_verify(tok, strlen(tok), (const struct jose_key *const *)keys, n_keys, &a, &p), KH_OK);
     arena_free(&a);
     /* A public key cannot sign. */
     struct buf o;
@@ -653,9 +657,15 @@ static void test_refuse_header_members(void **state)
 {
     struct fixture *f = *state;
     static const char *const members[] = {
-        "\"jwk\":{\"kty\":\"EC\"}", "\"jku\":\"https://evil.example/jwks\"",
-        "\"x5u\":\"https://evil.example/cert\"", "\"x5c\":[\"MIIB\"]", "\"x5t\":\"abc\"",
-        "\"x5t#S256\":\"abc\"", "\"crit\":[\"exp\"]", "\"crit\":[]", "\"b64\":false",
+        "\"jwk\":{\"kty\":\"EC\"}",
+        "\"jku\":\"https://evil.example/jwks\"",
+        "\"x5u\":\"https://evil.example/cert\"",
+        "\"x5c\":[\"MIIB\"]",
+        "\"x5t\":\"abc\"",
+        "\"x5t#S256\":\"abc\"",
+        "\"crit\":[\"exp\"]",
+        "\"crit\":[]",
+        "\"b64\":false",
         "\"b64\":true",
     };
     for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
@@ -792,10 +802,10 @@ static void test_refuse_bad_signatures(void **state)
     struct {
         const char *what;
         size_t off; /* 0: r, 32: s */
-        int fill;   /* -1: the group order n, -2: all 0xff */
+        int fill; /* -1: the group order n, -2: all 0xff */
     } cases[] = {
-        {"r=0", 0, 0}, {"s=0", 32, 0}, {"r=n", 0, -1}, {"s=n", 32, -1}, {"r>n", 0, -2},
-        {"s>n", 32, -2},
+        {"r=0", 0, 0},   {"s=0", 32, 0}, {"r=n", 0, -1},
+        {"s=n", 32, -1}, {"r>n", 0, -2}, {"s>n", 32, -2},
     };
     static const uint8_t order[32] = {
         0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
@@ -925,7 +935,8 @@ static void test_refuse_structure(void **state)
 {
     struct fixture *f = *state;
     char *tok = sign(f->es, NULL, "{}");
-    static const char *const bad[] = {"", ".", "..", "...", "a.b", "a.b.c.d", "e30.e30.", ".e30.e30"};
+    static const char *const bad[] = {"",    ".",       "..",       "...",
+                                      "a.b", "a.b.c.d", "e30.e30.", ".e30.e30"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_not_equal(verify1(bad[i], f->es), KH_OK);
     char *t = with_suffix(tok, ".");
@@ -940,8 +951,7 @@ static void test_refuse_structure(void **state)
     struct arena a;
     struct jws_parsed p;
     arena_init(&a);
-    assert_int_equal(jws_verify(t, strlen(tok), (const struct jose_key *const *)&f->es, 1, &a,
-                                &p),
+    assert_int_equal(jws_verify(t, strlen(tok), (const struct jose_key *const *)&f->es, 1, &a, &p),
                      KH_ERR_INVALID);
     free(t);
     /* Longer than 16 KiB, even with a valid signature. */

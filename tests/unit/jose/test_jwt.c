@@ -35,7 +35,11 @@ static int teardown(void **state)
 }
 
 static const struct jwt_expect expect = {
-    .issuer = ISS, .audience = "api", .typ = "at+jwt", .now = NOW, .leeway = 30,
+    .issuer = ISS,
+    .audience = "api",
+    .typ = "at+jwt",
+    .now = NOW,
+    .leeway = 30,
 };
 
 /* Signs payload with the fixture key and runs jwt_verify with ex. */
@@ -142,19 +146,19 @@ static void test_expiry(void **state)
     /* exp is required. */
     assert_int_equal(check_claims(ISS, "\"api\"", 0, 0, NOW), KH_ERR_DENIED);
     /* Fractions round towards refusal. */
-    assert_int_equal(check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1699999970.5}",
-                           &expect),
-                     KH_ERR_DENIED);
-    assert_int_equal(check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1700000100.5}",
-                           &expect),
-                     KH_OK);
+    assert_int_equal(
+        check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1699999970.5}", &expect),
+        KH_ERR_DENIED);
+    assert_int_equal(
+        check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1700000100.5}", &expect),
+        KH_OK);
     /* Huge and non-numeric values. */
-    assert_int_equal(check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1e300}",
-                           &expect),
-                     KH_ERR_INVALID);
-    assert_int_equal(check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":\"2099\"}",
-                           &expect),
-                     KH_ERR_INVALID);
+    assert_int_equal(
+        check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1e300}", &expect),
+        KH_ERR_INVALID);
+    assert_int_equal(
+        check("at+jwt", "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":\"2099\"}", &expect),
+        KH_ERR_INVALID);
     assert_int_equal(check_claims(ISS, "\"api\"", INT64_MAX, 0, 0), KH_OK);
     /* No leeway, and a now near the edge of int64. */
     struct jwt_expect ex = expect;
@@ -238,7 +242,12 @@ static void test_malformed_payload(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "", "[]", "\"str\"", "42", "null", "{",
+        "",
+        "[]",
+        "\"str\"",
+        "42",
+        "null",
+        "{",
         "{\"iss\":\"" ISS "\",\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1700000300}",
         "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1700000300} x",
         "{\"iss\":\"" ISS "\",\"aud\":\"api\",\"exp\":1700000300,\"sub\":5}",

@@ -46,7 +46,8 @@ static char *ec_jwk(const char *x, const char *y, const char *extra)
 {
     char *s = malloc(1024);
     assert_non_null(s);
-    snprintf(s, 1024, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"%s}", x, y, extra);
+    snprintf(s, 1024, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"%s}", x, y,
+             extra);
     return s;
 }
 
@@ -74,8 +75,8 @@ static void test_alg_names(void **state)
     assert_int_equal(alg, JOSE_EDDSA);
     assert_int_equal(jose_alg_parse("RS256", &alg), KH_OK);
     assert_int_equal(alg, JOSE_RS256);
-    static const char *const bad[] = {"es256", "EDDSA", "eddsa", "none", "HS256", "", "ES256 ",
-                                      "RS2560", "PS256", "Ed25519"};
+    static const char *const bad[] = {"es256", "EDDSA",  "eddsa",  "none",  "HS256",
+                                      "",      "ES256 ", "RS2560", "PS256", "Ed25519"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(jose_alg_parse(bad[i], &alg), KH_ERR_INVALID);
         assert_int_equal(alg, JOSE_RS256); /* untouched */
@@ -96,9 +97,10 @@ static void test_rfc7638_thumbprint(void **state)
     assert_false(jose_key_has_private(k));
     jose_key_free(k);
     /* With the RFC's own kid and alg members: the kid member wins. */
-    snprintf(json, sizeof json,
-             "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\",\"alg\":\"RS256\",\"kid\":\"2011-04-29\"}",
-             rfc7638_n);
+    snprintf(
+        json, sizeof json,
+        "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\",\"alg\":\"RS256\",\"kid\":\"2011-04-29\"}",
+        rfc7638_n);
     assert_int_equal(from_jwk(json, &k), KH_OK);
     assert_string_equal(jose_key_kid(k), "2011-04-29");
     /* The written JWK keeps n and e exactly. */
@@ -157,8 +159,11 @@ static void test_jwk_accepts(void **state)
 {
     (void)state;
     static const char *const extras[] = {
-        ",\"alg\":\"ES256\"", ",\"use\":\"sig\"", ",\"key_ops\":[\"verify\"]",
-        ",\"kid\":\"k1\",\"x5c\":[\"ignored\"]", ",\"ext\":true",
+        ",\"alg\":\"ES256\"",
+        ",\"use\":\"sig\"",
+        ",\"key_ops\":[\"verify\"]",
+        ",\"kid\":\"k1\",\"x5c\":[\"ignored\"]",
+        ",\"ext\":true",
     };
     for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
         struct jose_key *k = NULL;
@@ -182,14 +187,19 @@ static void test_jwk_refusals(void **state)
     snprintf(rsa, sizeof rsa, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\",\"p\":\"AQAB\"}",
              rfc7638_n);
     refuse_jwk(rsa);
-    refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\","
+    refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_"
+               "7TyWQHOg7hcvPapiMlrwIaaPcHURo\","
                "\"d\":\"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\"}");
     refuse_jwk("{\"kty\":\"oct\",\"k\":\"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T\"}");
     /* Use and algorithm. */
     static const char *const extras[] = {
-        ",\"use\":\"enc\"", ",\"key_ops\":[\"encrypt\"]", ",\"key_ops\":[]", ",\"key_ops\":\"verify\"",
-        ",\"alg\":\"RS256\"", ",\"alg\":\"ES384\"", ",\"alg\":\"none\"", ",\"alg\":\"es256\"",
-        ",\"alg\":7", ",\"kid\":\"\"", ",\"kid\":3", ",\"use\":1", ",\"x\":\"dup\"",
+        ",\"use\":\"enc\"",   ",\"key_ops\":[\"encrypt\"]",
+        ",\"key_ops\":[]",    ",\"key_ops\":\"verify\"",
+        ",\"alg\":\"RS256\"", ",\"alg\":\"ES384\"",
+        ",\"alg\":\"none\"",  ",\"alg\":\"es256\"",
+        ",\"alg\":7",         ",\"kid\":\"\"",
+        ",\"kid\":3",         ",\"use\":1",
+        ",\"x\":\"dup\"",
     };
     for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
         s = ec_jwk(a3_x, a3_y, extras[i]);
@@ -206,11 +216,11 @@ static void test_jwk_refusals(void **state)
     free(s);
     /* Coordinates: short, long, padded, non-canonical, off the curve. */
     static const char *const bad_x[] = {
-        "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVE",   /* 31 bytes and a bit */
+        "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVE", /* 31 bytes and a bit */
         "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEUA", /* 33 bytes */
         "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU=", /* padded */
-        "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEV",  /* non-canonical */
-        "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEQ",  /* another x: off the curve */
+        "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEV", /* non-canonical */
+        "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEQ", /* another x: off the curve */
         "",
     };
     for (size_t i = 0; i < sizeof bad_x / sizeof bad_x[0]; i++) {
@@ -220,12 +230,14 @@ static void test_jwk_refusals(void **state)
     }
     /* Other types and curves. */
     refuse_jwk("{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"AA\",\"y\":\"AA\"}");
-    refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}");
+    refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"11qYAYKxCrfVS_"
+               "7TyWQHOg7hcvPapiMlrwIaaPcHURo\"}");
     refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AA\"}");
     refuse_jwk("{\"kty\":\"oct\"}");
     refuse_jwk("{\"kty\":\"EC\",\"x\":\"AA\",\"y\":\"AA\"}");
     refuse_jwk("{\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}");
-    refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHUR\"}");
+    refuse_jwk("{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_"
+               "7TyWQHOg7hcvPapiMlrwIaaPcHUR\"}");
     /* RSA: leading zero in n, a 1024-bit modulus, e missing, PS256. */
     snprintf(rsa, sizeof rsa, "{\"kty\":\"RSA\",\"n\":\"AA%s\",\"e\":\"AQAB\"}", rfc7638_n);
     refuse_jwk(rsa);
@@ -401,10 +413,12 @@ static void test_jwks_parse_malformed(void **state)
     snprintf(docs[nd++], 1200, "{\"keys\":[%s,1]}", ec);
     snprintf(docs[nd++], 1200, "{\"keys\":[%s,{\"crv\":\"P-256\"}]}", ec);
     snprintf(docs[nd++], 1200, "{\"keys\":[%s],\"keys\":[]}", ec);
-    snprintf(docs[nd++], 1200, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}");
     snprintf(docs[nd++], 1200,
-             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"d\":\"AA\"}]}",
-             a3_x, a3_y);
+             "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}");
+    snprintf(
+        docs[nd++], 1200,
+        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\",\"d\":\"AA\"}]}",
+        a3_x, a3_y);
     snprintf(docs[nd++], 1200, "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}");
     snprintf(docs[nd++], 1200, "{\"keys\":[%s]} trailing", ec);
     snprintf(docs[nd++], 1200, "{\"keys\":[%s]", ec);
