@@ -69,7 +69,9 @@ static double run(const struct realm *r, struct token_request *req, int rounds, 
 
 int main(int argc, char **argv)
 {
-    bool cc_only = argc > 1 && strcmp(argv[1], "cc") == 0; /* for profiling one path */
+    /* "cc" or "refresh": run only that path, for profiling */
+    bool cc_only = argc > 1 && strcmp(argv[1], "cc") == 0;
+    bool refresh_only = argc > 1 && strcmp(argv[1], "refresh") == 0;
     char dir[] = "/tmp/kh-grant-bench-XXXXXX", path[64];
     if (!mkdtemp(dir))
         return 1;
@@ -89,13 +91,16 @@ int main(int argc, char **argv)
         secrets[i] = setup_realm(&a, arena_printf(&a, "r%d", i), algs[i], &realms[i]);
         struct token_request cc = {.grant_type = "client_credentials", .client_id = "bench-client",
                                    .client_secret = secrets[i], .scope = "api", .basic = true};
+        if (refresh_only)
+            break;
         printf("client_credentials %-5s  %6.1f us/grant\n", algs[i], run(&realms[i], &cc, ROUNDS / (i == 1 ? 4 : 1), false));
     }
     if (cc_only)
         return 0;
     struct token_request pw = {.grant_type = "password", .client_id = "bench-client", .client_secret = secrets[0],
                                .username = "bench", .password = "benchpass", .scope = "api"};
-    printf("password (argon2id)       %6.1f us/grant\n", run(&realms[0], &pw, 20, false));
+    if (!refresh_only)
+        printf("password (argon2id)       %6.1f us/grant\n", run(&realms[0], &pw, 20, false));
     struct arena ta;
     arena_init(&ta);
     struct token_response first;

@@ -165,6 +165,14 @@ enum kh_status sqlite_exec_stmt(struct sqlite_conn *c, sqlite3_stmt *st, const c
 
 static void tx_rollback(struct sqlite_conn *c, const char *op);
 
+static void writer_done(struct sqlite_conn *c)
+{
+    if (c->writer) {
+        c->writer = false;
+        pthread_mutex_unlock(&c->st->write_mu);
+    }
+}
+
 /* Ends a read snapshot: it only read, so COMMIT just releases the locks. */
 static void snapshot_end(struct sqlite_conn *c)
 {
@@ -207,10 +215,14 @@ enum kh_status sqlite_tx_begin(struct sqlite_conn *c, bool write, const char *op
     }
     if (c->snapshot)
         snapshot_end(c);
+    if (write) {
+        pthread_mutex_lock(&c->st->write_mu);
+        c->writer = true;
+    }
     sqlite3_stmt *st = sqlite_stmt(c, write ? SQ_BEGIN : SQ_BEGIN_READ);
-    if (!st)
-        return KH_ERR_STORE;
-    enum kh_status rc = sqlite_exec_stmt(c, st, op);
+    enum kh_status rc = st ? sqlite_exec_stmt(c, st, op) : KH_ERR_STORE;
+    if (rc)
+        writer_done(c);
     /* BEGIN cannot conflict; whatever failed is the store's failure. */
     return rc ? KH_ERR_STORE : KH_OK;
 }
@@ -232,15 +244,15 @@ enum kh_status sqlite_tx_end(struct sqlite_conn *c, enum kh_status rc, const cha
         c->nested_read = false;
         return rc;
     }
-    if (rc != KH_OK) {
-        tx_rollback(c, op);
-        return rc;
+    if (rc == KH_OK) {
+        sqlite3_stmt *st = sqlite_stmt(c, SQ_COMMIT);
+        if (!st || sqlite_exec_stmt(c, st, op) != KH_OK)
+            rc = KH_ERR_STORE;
     }
-    sqlite3_stmt *st = sqlite_stmt(c, SQ_COMMIT);
-    if (st && sqlite_exec_stmt(c, st, op) == KH_OK)
-        return KH_OK;
-    tx_rollback(c, op);
-    return KH_ERR_STORE;
+    if (rc != KH_OK)
+        tx_rollback(c, op);
+    writer_done(c);
+    return rc;
 }
 
 /* The database file is created here, not by SQLite, so that it is 0600 from
@@ -281,6 +293,7 @@ static enum kh_status set_wal(sqlite3 *db, const char *path)
 static void store_free(struct sqlite_store *st)
 {
     pthread_mutex_destroy(&st->mu);
+    pthread_mutex_destroy(&st->write_mu);
     free(st->path);
     free(st);
 }
@@ -296,8 +309,13 @@ static struct sqlite_store *store_new(const char *path)
         goto fail;
     if (pthread_mutex_init(&st->mu, NULL) != 0)
         goto fail;
+    if (pthread_mutex_init(&st->write_mu, NULL) != 0) {
+        pthread_mutex_destroy(&st->mu);
+        goto fail;
+    }
     if (pthread_key_create(&st->key, conn_destructor) != 0) {
         pthread_mutex_destroy(&st->mu);
+        pthread_mutex_destroy(&st->write_mu);
         goto fail;
     }
     return st;

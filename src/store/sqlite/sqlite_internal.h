@@ -68,6 +68,7 @@ struct sqlite_conn {
     sqlite3_stmt *stmts[SQ_COUNT];   /* prepared on first use, reused */
     bool snapshot;                   /* inside store_read_begin/end */
     bool nested_read;                /* a read transaction folded into the snapshot */
+    bool writer;                     /* holds st->write_mu (inside BEGIN IMMEDIATE) */
 };
 
 struct sqlite_store {
@@ -76,6 +77,11 @@ struct sqlite_store {
     pthread_key_t key; /* this thread's struct sqlite_conn */
     pthread_mutex_t mu;
     struct sqlite_conn *conns;
+    /* Write transactions of this process take turns here before BEGIN IMMEDIATE.
+     * Not for correctness (that is SQLite's write lock and the SQL itself), but
+     * so that our own threads queue on a mutex instead of SQLite's busy handler,
+     * which sleeps for milliseconds. Other processes still meet busy_timeout. */
+    pthread_mutex_t write_mu;
 };
 
 /* conn.c */
