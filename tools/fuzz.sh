@@ -1,8 +1,9 @@
 #!/bin/sh
 # fuzz.sh [SECONDS] [TARGET...] - runs each libFuzzer target (tests/fuzz/fuzz_*.c) for
-# SECONDS (default 60) with clang, ASan and UBSan, starting from and adding to its corpus
-# in tests/fuzz/corpus/NAME/. Crashes land in tests/fuzz/findings/NAME/ (git-ignored):
-# fix the bug, then copy the input into the corpus so `make check` replays it forever.
+# SECONDS (default 60) with clang, ASan and UBSan, seeded from tests/fuzz/corpus/NAME/
+# (kept small, replayed by `make check`); what it discovers goes to build/fuzz/corpus/NAME/.
+# Crashes land in tests/fuzz/findings/NAME/ (git-ignored): fix the bug, then copy the
+# input into tests/fuzz/corpus/NAME/ so `make check` replays it forever.
 set -eu
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
@@ -27,12 +28,13 @@ for name in $targets; do
     bin=build/fuzz/fuzz_$name
     # shellcheck disable=SC2086
     clang $FLAGS $SAN -fsanitize=fuzzer "tests/fuzz/fuzz_$name.c" $objs $LIBS -o "$bin"
-    mkdir -p "tests/fuzz/corpus/$name" "tests/fuzz/findings/$name"
+    mkdir -p "build/fuzz/corpus/$name" "tests/fuzz/findings/$name"
     dict=""
     [ -f "tests/fuzz/dict/$name.dict" ] && dict="-dict=tests/fuzz/dict/$name.dict"
     echo "== fuzz_$name for ${SECONDS_EACH}s"
     # shellcheck disable=SC2086
     "$bin" -max_total_time="$SECONDS_EACH" -print_final_stats=1 $dict \
-        -artifact_prefix="tests/fuzz/findings/$name/" "tests/fuzz/corpus/$name" 2>&1 |
+        -artifact_prefix="tests/fuzz/findings/$name/" "build/fuzz/corpus/$name" \
+        "tests/fuzz/corpus/$name" 2>&1 |
         grep -E '^(stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|Done)' || true
 done

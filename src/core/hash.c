@@ -53,3 +53,26 @@ void hex_encode(const uint8_t *p, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+int hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
+{
+    if (len != 2 * n)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (hex_digit((unsigned char)s[i]) < 0)
+            return false;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(hex_digit((unsigned char)s[2 * i]) << 4 | hex_digit((unsigned char)s[2 * i + 1]));
+    return true;
+}

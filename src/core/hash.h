@@ -17,5 +17,9 @@ void secret_wipe(void *p, size_t n);
 uint32_t crc32_ieee(const void *p, size_t n);
 /* Lowercase hex of n bytes plus NUL into out (size 2n + 1). */
 void hex_encode(const uint8_t *p, size_t n, char *out);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(unsigned char c);
+/* Exactly 2n hex digits into n bytes; false (out untouched) otherwise. */
+bool hex_decode(const char *s, size_t len, uint8_t *out, size_t n);
 
 #endif

@@ -1,16 +1,8 @@
 /* pct.c - strict percent-decoding and UTF-8 validation. */
 #include "http/pct.h"
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/hash.h"
+
 
 /* Length of the UTF-8 sequence starting at s[0] (RFC 3629 table), or 0 if it is
  * malformed: a stray continuation byte, an overlong form (C0, C1, E0 80..9F,
@@ -75,8 +67,8 @@ enum kh_status pct_decode(struct arena *a, const char *s, size_t n, bool plus_is
         if (c == '%') {
             if (n - i < 3)
                 return KH_ERR_INVALID;
-            int hi = hex_value((unsigned char)s[i + 1]);
-            int lo = hex_value((unsigned char)s[i + 2]);
+            int hi = hex_digit((unsigned char)s[i + 1]);
+            int lo = hex_digit((unsigned char)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return KH_ERR_INVALID;
             c = (unsigned char)(hi << 4 | lo);

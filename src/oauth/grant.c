@@ -1,4 +1,5 @@
 /* grant.c - what every grant does alike: scopes, subjects, tokens. */
+#include <stdint.h>
 #include <string.h>
 #include "core/buf.h"
 #include "core/jsonw.h"
@@ -153,6 +154,38 @@ void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const st
     };
     secret_hash(t, SECRET_LEN, row->hash);
     *token = t;
+}
+
+char *grant_new_sid(struct grant_ctx *g)
+{
+    char *sid = arena_alloc(g->a, 37);
+    random_uuid(sid);
+    return sid;
+}
+
+struct oauth_outcome grant_start_session(struct grant_ctx *g, const char *user_id,
+                                         const struct scope_set *scope, const char *sid)
+{
+    const struct realm *realm = g->req->realm;
+    bool offline = scope_has(scope, "offline_access");
+    struct session sess = {
+        .id = sid,
+        .realm_id = realm->id,
+        .user_id = user_id,
+        .client_id = g->client->client_id,
+        .offline = offline,
+        .created_at = g->now,
+        /* offline sessions have no maximum, only the offline idle limit */
+        .expires_at = offline ? INT64_MAX : g->now + realm->session_max_ttl,
+    };
+    const char *refresh;
+    struct refresh_token row;
+    grant_new_refresh(g, &sess, scope, &refresh, &row);
+    if (store_session_start(g->o->store, &sess, &row))
+        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+    g->resp->refresh_token = refresh;
+    g->resp->refresh_expires_in = grant_refresh_expires_in(g, &row);
+    return OUTCOME_OK;
 }
 
 int64_t grant_refresh_expires_in(const struct grant_ctx *g, const struct refresh_token *row)

@@ -46,6 +46,13 @@ struct oauth_outcome grant_client_subject(struct grant_ctx *g, struct subject *o
 /* Signs the access token and fills g->resp's access part. */
 struct oauth_outcome grant_issue_access(struct grant_ctx *g, const struct subject *subj,
                                         const struct scope_set *scope, const char *sid);
+/* A new session id (UUID) in the arena. */
+char *grant_new_sid(struct grant_ctx *g);
+/* Stores a new session `sid` for the subject (user_id NULL for a client) with
+ * its first refresh token, and puts that token into g->resp. offline_access in
+ * the scope makes it an offline session: no maximum, the offline idle limit. */
+struct oauth_outcome grant_start_session(struct grant_ctx *g, const char *user_id,
+                                         const struct scope_set *scope, const char *sid);
 /* A new refresh token for the session: the token into *token, its stored row into *row. */
 void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const struct scope_set *scope,
                        const char **token, struct refresh_token *row);

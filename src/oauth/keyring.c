@@ -36,30 +36,12 @@ struct keyring {
     struct realm_keys *graveyard;
 };
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
+/* 64 hex digits, optionally followed by a line end. */
 static enum kh_status parse_hex_key(const char *s, size_t n, uint8_t out[AEAD_KEY_LEN])
 {
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         n--;
-    if (n != 2 * AEAD_KEY_LEN)
-        return KH_ERR_INVALID;
-    for (size_t i = 0; i < AEAD_KEY_LEN; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return KH_ERR_INVALID;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return KH_OK;
+    return hex_decode(s, n, out, AEAD_KEY_LEN) ? KH_OK : KH_ERR_INVALID;
 }
 
 static enum kh_status create_key_file(const char *path, uint8_t out[AEAD_KEY_LEN])

@@ -149,7 +149,7 @@ enum kh_status manage_role_create(struct store *s, struct arena *a, const char *
     return rc;
 }
 
-static char *lowercase(struct arena *a, const char *s)
+char *manage_username(struct arena *a, const char *s)
 {
     char *l = arena_strdup(a, s);
     for (char *p = l; *p; p++)
@@ -185,7 +185,7 @@ enum kh_status manage_user_create(struct store *s, struct arena *a, const char *
     struct user u = {
         .id = id,
         .realm_id = r.id,
-        .username = lowercase(a, spec->username),
+        .username = manage_username(a, spec->username),
         .email = spec->email,
         .first_name = spec->first_name,
         .last_name = spec->last_name,
@@ -217,7 +217,7 @@ enum kh_status manage_user_set_enabled(struct store *s, struct arena *a, const c
     enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
     if (rc)
         return rc;
-    rc = store_user_find_by_name(s, a, r.id, lowercase(a, username), &u);
+    rc = store_user_find_by_name(s, a, r.id, manage_username(a, username), &u);
     if (rc == KH_ERR_NOTFOUND) {
         *why = arena_printf(a, "there is no user \"%s\" in realm \"%s\"", username, realm);
         return rc;
@@ -320,7 +320,7 @@ enum kh_status manage_client_create(struct store *s, struct arena *a, const char
     };
     if (spec->owner) {
         struct user owner;
-        rc = store_user_find_by_name(s, a, r.id, lowercase(a, spec->owner), &owner);
+        rc = store_user_find_by_name(s, a, r.id, manage_username(a, spec->owner), &owner);
         if (rc) {
             *why = rc == KH_ERR_NOTFOUND ? "the owner user does not exist in the realm" : "the store failed";
             return rc;

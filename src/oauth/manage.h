@@ -25,6 +25,10 @@ enum kh_status manage_role_create(struct store *s, struct arena *a, const char *
                                   const char *const *permissions, size_t n, bool all_permissions,
                                   const char **why) KH_MUST_CHECK;
 
+/* Usernames are unique per realm regardless of case: they are stored and
+ * looked up in this lowercased form (ASCII letters; other bytes as given). */
+char *manage_username(struct arena *a, const char *username);
+
 struct user_spec {
     const char *username;
     const char *email;

@@ -1,21 +1,11 @@
 /* password.c - the resource owner password credentials grant (RFC 6749 §4.3).
  * Runs off the I/O threads: verifying argon2id costs ~15 ms of a core. */
-#include <ctype.h>
-#include <stdint.h>
 #include <string.h>
 #include "authn/password.h"
-#include "core/random.h"
 #include "oauth/grant.h"
+#include "oauth/manage.h"
 
 static const struct oauth_outcome BAD_CREDENTIALS = {OAUTH_INVALID_GRANT, "Invalid user credentials"};
-
-static char *lowercase(struct arena *a, const char *s)
-{
-    char *l = arena_strdup(a, s);
-    for (char *p = l; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return l;
-}
 
 /* Unknown user and wrong password cost the same hash and give the same answer. */
 static struct oauth_outcome check_credentials(struct grant_ctx *g, struct user *out)
@@ -24,7 +14,7 @@ static struct oauth_outcome check_credentials(struct grant_ctx *g, struct user *
     size_t n = strlen(password);
     struct user u;
     enum kh_status rc = store_user_find_by_name(g->o->store, g->a, g->req->realm->id,
-                                                lowercase(g->a, g->req->username), &u);
+                                                manage_username(g->a, g->req->username), &u);
     if (rc == KH_ERR_NOTFOUND) {
         if (password_verify_dummy(password, n) != KH_OK)
             return BAD_CREDENTIALS;
@@ -60,30 +50,11 @@ static struct oauth_outcome run(struct grant_ctx *g)
         return out;
     scope_filter_held(&scope, &subj.access);
 
-    char *sid = arena_alloc(g->a, 37);
-    random_uuid(sid);
-    bool offline = scope_has(&scope, "offline_access");
-    struct session sess = {
-        .id = sid,
-        .realm_id = req->realm->id,
-        .user_id = user.id,
-        .client_id = g->client->client_id,
-        .offline = offline,
-        .created_at = g->now,
-        /* offline sessions have no maximum, only the offline idle limit */
-        .expires_at = offline ? INT64_MAX : g->now + req->realm->session_max_ttl,
-    };
-    const char *refresh;
-    struct refresh_token row;
-    grant_new_refresh(g, &sess, &scope, &refresh, &row);
+    const char *sid = grant_new_sid(g);
     out = grant_issue_access(g, &subj, &scope, sid);
     if (out.error)
         return out;
-    if (store_session_start(g->o->store, &sess, &row))
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
-    g->resp->refresh_token = refresh;
-    g->resp->refresh_expires_in = grant_refresh_expires_in(g, &row);
-    return OUTCOME_OK;
+    return grant_start_session(g, user.id, &scope, sid);
 }
 
 const struct grant grant_password = {
