@@ -19,6 +19,10 @@ struct api {
 /* The route table; requests carry a struct api * as req->app. */
 const struct route *api_routes(size_t *n);
 
+/* The serial pool's batch: one store transaction (http_config.serial). */
+int api_batch_begin(void *app);
+int api_batch_end(void *app);
+
 /* Logs one JSON line per request (http_config.on_response). */
 void api_on_response(void *app, const struct request *req, const char *pattern, int status,
                      int64_t duration_us);

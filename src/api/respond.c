@@ -55,6 +55,18 @@ void api_error(struct request *req, struct response *res, int status, const char
     api_note(req)->error = error;
 }
 
+int api_batch_begin(void *app)
+{
+    const struct api *api = app;
+    return store_batch_begin(api->oauth.store) != KH_OK;
+}
+
+int api_batch_end(void *app)
+{
+    const struct api *api = app;
+    return store_batch_end(api->oauth.store) != KH_OK;
+}
+
 void api_on_response(void *app, const struct request *req, const char *pattern, int status,
                      int64_t duration_us)
 {

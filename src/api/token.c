@@ -130,8 +130,10 @@ static enum http_result token_request(struct request *req, struct response *res)
         oauth_error(req, res, t, out);
         return HTTP_DONE;
     }
-    if (oauth_token_is_slow(t)) {
+    enum oauth_run where = oauth_token_run(t);
+    if (where != OAUTH_RUN_INLINE) {
         req->deferred = run_token;
+        req->defer_serial = where == OAUTH_RUN_SERIAL;
         return HTTP_DEFER;
     }
     run_token(req, res);

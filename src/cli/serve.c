@@ -38,6 +38,9 @@ static const char USAGE[] =
     "KEYHOLD_MASTER_KEY (64 hex digits) or the file DB.key (created 0600).\n"
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
 
+/* Store writes of up to this many requests share one transaction. */
+#define SERIAL_BATCH_MAX 64
+
 struct serve_opts {
     const char *listen;
     const char *db;
@@ -226,6 +229,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     st->cfg.routes = api_routes(&st->cfg.n_routes);
     st->cfg.app = &api;
     st->cfg.on_response = api_on_response;
+    st->cfg.serial = (struct http_serial){api_batch_begin, api_batch_end, SERIAL_BATCH_MAX};
     struct http_server *srv;
     int rc = CLI_OK;
     if (http_server_start(&st->cfg, &srv)) {

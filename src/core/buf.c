@@ -34,7 +34,9 @@ static enum kh_status reserve(struct buf *b, size_t extra)
     size_t need = b->len + extra + 1;
     if (need <= b->cap_alloc)
         return KH_OK;
-    size_t cap = b->cap_alloc ? b->cap_alloc : 256;
+    /* Most buffers (tokens, responses, log lines) end between 0.5 and 2 KiB:
+     * start there rather than grow through several reallocations. */
+    size_t cap = b->cap_alloc ? b->cap_alloc : 1024;
     while (cap < need)
         cap *= 2;
     if (cap > b->max + 1)

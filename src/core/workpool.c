@@ -18,15 +18,50 @@ struct workpool {
     struct job *ring; /* cap slots; jobs at head .. head + count (mod cap) */
     size_t cap, head, count;
     bool stopping;
+    bool batched;
+    struct workpool_batch batch;
     int nice;
     size_t max_queued;
     unsigned n_threads;
     pthread_t threads[];
 };
 
+#define BATCH_MAX 256
+
+/* Moves up to max waiting jobs into out. Called with the lock held. */
+static size_t take(struct workpool *pool, struct job *out, size_t max)
+{
+    size_t n = 0;
+    while (pool->count > 0 && n < max) {
+        out[n++] = pool->ring[pool->head];
+        pool->head = (pool->head + 1) % pool->cap;
+        pool->count--;
+    }
+    return n;
+}
+
+static void run(struct workpool *pool, struct job *jobs, size_t n)
+{
+    if (!pool->batched) {
+        jobs[0].fn(jobs[0].arg);
+        return;
+    }
+    const struct workpool_batch *b = &pool->batch;
+    int failed = b->begin(b->ctx);
+    if (!failed) {
+        for (size_t i = 0; i < n; i++)
+            jobs[i].fn(jobs[i].arg);
+        failed = b->end(b->ctx);
+    }
+    for (size_t i = 0; i < n; i++)
+        b->finish(jobs[i].arg, failed);
+}
+
 static void *worker(void *p)
 {
     struct workpool *pool = p;
+    struct job jobs[BATCH_MAX];
+    size_t max = pool->batched ? pool->batch.max : 1;
     /* Linux applies a nice value per thread; failing to lower it is harmless. */
     if (pool->nice && setpriority(PRIO_PROCESS, (id_t)gettid(), pool->nice) != 0)
         (void)0;
@@ -36,11 +71,9 @@ static void *worker(void *p)
             pthread_cond_wait(&pool->cv, &pool->mu);
         if (pool->count == 0)
             break; /* stopping and drained */
-        struct job j = pool->ring[pool->head];
-        pool->head = (pool->head + 1) % pool->cap;
-        pool->count--;
+        size_t n = take(pool, jobs, max);
         pthread_mutex_unlock(&pool->mu);
-        j.fn(j.arg);
+        run(pool, jobs, n);
         pthread_mutex_lock(&pool->mu);
     }
     pthread_mutex_unlock(&pool->mu);
@@ -58,7 +91,8 @@ static void stop_threads(struct workpool *pool, unsigned n)
         pthread_join(pool->threads[i], NULL);
 }
 
-struct workpool *workpool_new(unsigned nthreads, int nice, size_t max_queued)
+static struct workpool *start(unsigned nthreads, int nice, size_t max_queued,
+                              const struct workpool_batch *batch)
 {
     if (nthreads == 0) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -71,6 +105,12 @@ struct workpool *workpool_new(unsigned nthreads, int nice, size_t max_queued)
     pthread_cond_init(&pool->cv, NULL);
     pool->nice = nice;
     pool->max_queued = max_queued;
+    if (batch) {
+        pool->batched = true;
+        pool->batch = *batch;
+        if (pool->batch.max == 0 || pool->batch.max > BATCH_MAX)
+            pool->batch.max = BATCH_MAX;
+    }
     for (unsigned i = 0; i < nthreads; i++) {
         if (pthread_create(&pool->threads[i], NULL, worker, pool) != 0) {
             stop_threads(pool, i);
@@ -81,6 +121,17 @@ struct workpool *workpool_new(unsigned nthreads, int nice, size_t max_queued)
     }
     pool->n_threads = nthreads;
     return pool;
+}
+
+struct workpool *workpool_new(unsigned nthreads, int nice, size_t max_queued)
+{
+    return start(nthreads, nice, max_queued, NULL);
+}
+
+struct workpool *workpool_new_batched(unsigned nthreads, int nice, size_t max_queued,
+                                      const struct workpool_batch *batch)
+{
+    return start(nthreads, nice, max_queued, batch);
 }
 
 /* Doubles the ring, unrolling it so that head is 0. Called with the lock held. */

@@ -45,6 +45,7 @@ struct request {
     void *app;                     /* http_config.app */
     const void *route_data;        /* struct route.data of the matched route */
     http_deferred deferred;        /* set with HTTP_DEFER */
+    bool defer_serial;             /* run `deferred` on the serial pool (see http_serial) */
     void *state;                   /* free for the handler (e.g. for the deferred step) */
     void *conn;                    /* private to src/http */
 };
@@ -83,11 +84,22 @@ struct route {
     const void *data;              /* handed to the handler as req->route_data */
 };
 
+/* The serial pool: one thread that runs deferred steps marked defer_serial
+ * in batches of up to batch_max, between begin(app) and end(app) — e.g. one
+ * store transaction for many requests' writes. Responses of a batch are sent
+ * only after end() returned 0; if it fails, every one of them becomes a 503. */
+struct http_serial {
+    int (*begin)(void *app);      /* 0: go on; else the batch's requests get 503 */
+    int (*end)(void *app);        /* 0: the batch's writes hold */
+    size_t batch_max;
+};
+
 struct http_config {
     const char *listen_host;       /* "127.0.0.1", "::1", "0.0.0.0" */
     uint16_t port;                 /* 0: pick a free port (see http_server_port) */
     unsigned io_threads;           /* epoll thread pool size; 0: number of cores */
     unsigned slow_threads;         /* threads for deferred work; 0: number of cores */
+    struct http_serial serial;     /* begin == NULL: serial steps run on the slow pool */
     const struct route *routes;
     size_t n_routes;
     void *app;

@@ -51,6 +51,7 @@ static const char BODY_500[] = JSON_ERR("server_error", "internal server error")
 #define UNAVAILABLE "temporarily_unavailable"
 static const char BODY_503_STOP[] = JSON_ERR(UNAVAILABLE, "server is shutting down");
 static const char BODY_503_BUSY[] = JSON_ERR(UNAVAILABLE, "server is busy, retry later");
+static const char BODY_503_BATCH[] = JSON_ERR(UNAVAILABLE, "the change could not be stored, retry");
 
 /* The client address as text; an IPv4-mapped IPv6 address is shown as IPv4 so
  * that per-IP accounting sees one client as one address. */
@@ -294,6 +295,38 @@ static void run_deferred(void *arg)
     atomic_fetch_sub(&srv->deferred, 1);
 }
 
+/* The serial pool runs the step in a batch; the connection resumes in
+ * conn_serial_finish, once the batch has held (or failed: then a 503). */
+static void run_serial_step(void *arg)
+{
+    struct conn_state *st = arg;
+    if (!st->reject_status)
+        st->req.deferred(&st->req, &st->res);
+}
+
+int conn_serial_begin(void *srv)
+{
+    struct http_server *s = srv;
+    return s->cfg.serial.begin(s->cfg.app);
+}
+
+int conn_serial_end(void *srv)
+{
+    struct http_server *s = srv;
+    return s->cfg.serial.end(s->cfg.app);
+}
+
+void conn_serial_finish(void *arg, int failed)
+{
+    struct conn_state *st = arg;
+    if (failed && !st->reject_status)
+        reject(st, 503, BODY_503_BATCH);
+    struct http_server *srv = st->srv;
+    atomic_store(&st->job_done, true);
+    MHD_resume_connection(st->mhd);
+    atomic_fetch_sub(&srv->deferred, 1);
+}
+
 static enum MHD_Result defer(struct conn_state *st)
 {
     struct http_server *srv = st->srv;
@@ -306,7 +339,10 @@ static enum MHD_Result defer(struct conn_state *st)
     }
     st->phase = PH_DEFERRED;
     MHD_suspend_connection(st->mhd);
-    if (workpool_submit(srv->slow, run_deferred, st) != KH_OK) {
+    bool serial = st->req.defer_serial && srv->serial;
+    enum kh_status rc = serial ? workpool_submit(srv->serial, run_serial_step, st)
+                               : workpool_submit(srv->slow, run_deferred, st);
+    if (rc != KH_OK) {
         /* Queue full (or out of memory): resume through the normal path with a 503. */
         reject(st, 503, BODY_503_BUSY);
         run_deferred(st);
@@ -320,6 +356,7 @@ static enum MHD_Result on_complete(struct conn_state *st)
     if (st->reject_status)
         return queue_reject(st);
     st->req.deferred = NULL;
+    st->req.defer_serial = false;
     enum http_result r = st->route->handler(&st->req, &st->res);
     if (r == HTTP_DONE)
         return queue_handler_response(st);

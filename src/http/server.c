@@ -179,6 +179,17 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
         rc = KH_ERR_NOMEM;
         goto fail;
     }
+    if (cfg->serial.begin) {
+        struct workpool_batch batch = {
+            .max = cfg->serial.batch_max, .begin = conn_serial_begin, .end = conn_serial_end,
+            .finish = conn_serial_finish, .ctx = srv,
+        };
+        srv->serial = workpool_new_batched(1, 0, SERIAL_MAX_QUEUED, &batch);
+        if (!srv->serial) {
+            rc = KH_ERR_NOMEM;
+            goto fail;
+        }
+    }
     rc = open_listener(cfg->listen_host, cfg->port, &fd, &srv->port);
     if (rc)
         goto fail;
@@ -195,6 +206,7 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
     *out = srv;
     return KH_OK;
 fail:
+    workpool_free(srv->serial);
     workpool_free(srv->slow);
     router_free(srv->router);
     free(srv);
@@ -233,6 +245,7 @@ void http_server_stop(struct http_server *srv)
     MHD_stop_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* after quiesce the listening socket is ours again */
+    workpool_free(srv->serial);
     workpool_free(srv->slow);
     router_free(srv->router);
     free(srv);

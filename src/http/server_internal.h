@@ -22,11 +22,18 @@
  * on two cores). */
 #define SLOW_NICE 10
 #define SLOW_MAX_QUEUED 512
+#define SERIAL_MAX_QUEUED 4096
+
+/* The serial pool's batch hooks (request.c). */
+int conn_serial_begin(void *srv);
+int conn_serial_end(void *srv);
+void conn_serial_finish(void *conn_state, int failed);
 
 struct http_server {
     struct MHD_Daemon *daemon;
     struct router *router;
     struct workpool *slow;
+    struct workpool *serial; /* NULL without cfg.serial.begin */
     struct http_config cfg;
     uint16_t port;
     /* Requests between the request line and their completion notice. */

@@ -18,7 +18,7 @@ struct grant_ctx {
 struct grant {
     const char *name;
     unsigned bit;   /* enum grant_bits */
-    bool slow;      /* hashes a password */
+    enum oauth_run where;
     struct oauth_outcome (*run)(struct grant_ctx *g);
 };
 

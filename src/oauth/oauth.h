@@ -48,8 +48,11 @@ struct token_response {
 /* The issuer of a realm: {public_url}/realms/{name}. */
 char *oauth_issuer(const struct oauth *o, struct arena *a, const struct realm *realm);
 
-/* True when the grant hashes a password, so it must run off the I/O threads. */
-bool oauth_token_is_slow(const struct token_request *req);
+/* Where a token request runs: off the I/O threads when its grant hashes a
+ * password (SLOW), one batch at a time when it writes to the store on every
+ * call (SERIAL: rotating refresh tokens), else right where it arrived. */
+enum oauth_run { OAUTH_RUN_INLINE, OAUTH_RUN_SLOW, OAUTH_RUN_SERIAL };
+enum oauth_run oauth_token_run(const struct token_request *req);
 
 /* Runs a token request. On OAUTH_OK *resp is filled (arena strings). */
 struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const struct token_request *req,

@@ -24,10 +24,10 @@ char *oauth_issuer(const struct oauth *o, struct arena *a, const struct realm *r
     return arena_printf(a, "%s/realms/%s", o->public_url, realm->name);
 }
 
-bool oauth_token_is_slow(const struct token_request *req)
+enum oauth_run oauth_token_run(const struct token_request *req)
 {
     const struct grant *g = req->grant_type ? grant_find(req->grant_type) : NULL;
-    return g && g->slow;
+    return g ? g->where : OAUTH_RUN_INLINE;
 }
 
 /* RFC 6749 §2.3: a confidential client proves its secret; a public client

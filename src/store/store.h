@@ -142,6 +142,12 @@ struct store_ops {
      * snapshot first. read_end() without read_begin() does nothing. */
     void (*read_begin)(struct store *s);
     void (*read_end)(struct store *s);
+    /* Batched writes: every op this thread runs until batch_end() joins one
+     * write transaction (each op still all-or-nothing on its own), committed by
+     * batch_end(), which returns its status. Nothing of the batch is durable,
+     * or visible to other threads, before batch_end() returned KH_OK. */
+    enum kh_status (*batch_begin)(struct store *s);
+    enum kh_status (*batch_end)(struct store *s);
 
     enum kh_status (*realm_create)(struct store *s, const struct realm *r, int64_t *id_out);
     enum kh_status (*realm_find)(struct store *s, struct arena *a, const char *name, struct realm *out);
@@ -203,6 +209,8 @@ void store_close(struct store *s);
 #define store_ping(s) ((s)->ops->ping(s))
 #define store_read_begin(s) ((s)->ops->read_begin(s))
 #define store_read_end(s) ((s)->ops->read_end(s))
+#define store_batch_begin(s) ((s)->ops->batch_begin(s))
+#define store_batch_end(s) ((s)->ops->batch_end(s))
 #define store_realm_create(s, ...) ((s)->ops->realm_create((s), __VA_ARGS__))
 #define store_realm_find(s, ...) ((s)->ops->realm_find((s), __VA_ARGS__))
 #define store_realm_list(s, ...) ((s)->ops->realm_list((s), __VA_ARGS__))

@@ -29,6 +29,6 @@ static struct oauth_outcome run(struct grant_ctx *g)
 const struct grant grant_client_credentials = {
     .name = "client_credentials",
     .bit = GRANT_CLIENT_CREDENTIALS,
-    .slow = false,
+    .where = OAUTH_RUN_INLINE,
     .run = run,
 };

@@ -60,6 +60,6 @@ static struct oauth_outcome run(struct grant_ctx *g)
 const struct grant grant_password = {
     .name = "password",
     .bit = GRANT_PASSWORD,
-    .slow = true,
+    .where = OAUTH_RUN_SLOW,
     .run = run,
 };

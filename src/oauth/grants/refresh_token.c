@@ -122,6 +122,6 @@ static struct oauth_outcome run(struct grant_ctx *g)
 const struct grant grant_refresh_token = {
     .name = "refresh_token",
     .bit = GRANT_REFRESH_TOKEN,
-    .slow = false,
+    .where = OAUTH_RUN_SERIAL,
     .run = run,
 };

@@ -194,7 +194,7 @@ struct sqlite_conn *sqlite_conn_write(struct store *s)
 void sqlite_read_begin(struct store *s)
 {
     struct sqlite_conn *c = sqlite_conn_get(s);
-    if (!c || c->snapshot)
+    if (!c || c->snapshot || c->batch)
         return;
     sqlite3_stmt *st = sqlite_stmt(c, SQ_BEGIN_READ);
     c->snapshot = st && sqlite_exec_stmt(c, st, "read_begin") == KH_OK;
@@ -207,8 +207,62 @@ void sqlite_read_end(struct store *s)
         snapshot_end(c);
 }
 
+/* Inside a batch every op is a savepoint of the batch's transaction. */
+static enum kh_status savepoint_begin(struct sqlite_conn *c, const char *op)
+{
+    if (sqlite3_get_autocommit(c->db)) {
+        /* SQLite rolled the whole batch back (an I/O error): refuse to go on
+         * in autocommit mode, which would make later ops durable alone. */
+        log_error("store.sqlite.error", LOG_STR("op", op), LOG_STR("error", "the batch was rolled back"));
+        return KH_ERR_STORE;
+    }
+    sqlite3_stmt *st = sqlite_stmt(c, SQ_SAVEPOINT);
+    return st && sqlite_exec_stmt(c, st, op) == KH_OK ? KH_OK : KH_ERR_STORE;
+}
+
+static enum kh_status savepoint_end(struct sqlite_conn *c, enum kh_status rc, const char *op)
+{
+    sqlite3_stmt *st;
+    if (rc != KH_OK && (st = sqlite_stmt(c, SQ_ROLLBACK_TO)) && sqlite_exec_stmt(c, st, op) != KH_OK)
+        rc = KH_ERR_STORE;
+    st = sqlite_stmt(c, SQ_RELEASE);
+    if (!st || sqlite_exec_stmt(c, st, op) != KH_OK)
+        return KH_ERR_STORE;
+    return rc;
+}
+
+enum kh_status sqlite_batch_begin(struct store *s)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, true, "batch");
+    c->batch = rc == KH_OK;
+    return rc;
+}
+
+enum kh_status sqlite_batch_end(struct store *s)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c || !c->batch)
+        return KH_ERR_STORE;
+    c->batch = false;
+    if (sqlite3_get_autocommit(c->db)) { /* already rolled back by SQLite */
+        writer_done(c);
+        return KH_ERR_STORE;
+    }
+    return sqlite_tx_end(c, KH_OK, "batch");
+}
+
 enum kh_status sqlite_tx_begin(struct sqlite_conn *c, bool write, const char *op)
 {
+    if (c->batch) {
+        if (!write) {
+            c->nested_read = true;
+            return KH_OK;
+        }
+        return savepoint_begin(c, op);
+    }
     if (c->snapshot && !write) {
         c->nested_read = true; /* the snapshot is already a read transaction */
         return KH_OK;
@@ -244,6 +298,8 @@ enum kh_status sqlite_tx_end(struct sqlite_conn *c, enum kh_status rc, const cha
         c->nested_read = false;
         return rc;
     }
+    if (c->batch)
+        return savepoint_end(c, rc, op);
     if (rc == KH_OK) {
         sqlite3_stmt *st = sqlite_stmt(c, SQ_COMMIT);
         if (!st || sqlite_exec_stmt(c, st, op) != KH_OK)

@@ -25,6 +25,9 @@ enum sq_stmt {
     SQ_BEGIN_READ,
     SQ_COMMIT,
     SQ_ROLLBACK,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
     SQ_PING,
     SQ_REALM_INSERT,
     SQ_REALM_FIND,
@@ -69,6 +72,7 @@ struct sqlite_conn {
     bool snapshot;                   /* inside store_read_begin/end */
     bool nested_read;                /* a read transaction folded into the snapshot */
     bool writer;                     /* holds st->write_mu (inside BEGIN IMMEDIATE) */
+    bool batch;                      /* inside store_batch_begin/end: ops are savepoints */
 };
 
 struct sqlite_store {
@@ -130,6 +134,8 @@ void *sqlite_arr_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t el
 enum kh_status sqlite_ping(struct store *s);
 void sqlite_read_begin(struct store *s);
 void sqlite_read_end(struct store *s);
+enum kh_status sqlite_batch_begin(struct store *s);
+enum kh_status sqlite_batch_end(struct store *s);
 enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64_t *id_out);
 enum kh_status sqlite_realm_find(struct store *s, struct arena *a, const char *name,
                                  struct realm *out);

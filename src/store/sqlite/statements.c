@@ -16,6 +16,9 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_BEGIN_READ] = "BEGIN",
     [SQ_COMMIT] = "COMMIT",
+    [SQ_SAVEPOINT] = "SAVEPOINT op",
+    [SQ_RELEASE] = "RELEASE op",
+    [SQ_ROLLBACK_TO] = "ROLLBACK TO op",
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_PING] = "SELECT 1",
 

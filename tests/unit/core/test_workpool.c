@@ -71,9 +71,84 @@ static void test_default_threads_and_null(void **state)
     workpool_free(NULL);
 }
 
+/* Batch mode: begin/end bracket the jobs, finish reports end's verdict, and a
+ * failing begin skips the jobs but still finishes each one as failed. */
+static atomic_int begins, ends, finished, failed_seen, begin_fails;
+
+static int batch_begin(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&begins, 1);
+    return atomic_load(&begin_fails);
+}
+
+static int batch_end(void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&ends, 1);
+    return 0;
+}
+
+static void batch_finish(void *arg, int failed)
+{
+    (void)arg;
+    atomic_fetch_add(&finished, 1);
+    if (failed)
+        atomic_fetch_add(&failed_seen, 1);
+}
+
+static void gated_count_job(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&gate))
+        usleep(100);
+    atomic_fetch_add(&ran, 1);
+}
+
+static void run_batches(int fail_begin)
+{
+    atomic_store(&ran, 0);
+    atomic_store(&begins, 0);
+    atomic_store(&ends, 0);
+    atomic_store(&finished, 0);
+    atomic_store(&failed_seen, 0);
+    atomic_store(&begin_fails, fail_begin);
+    atomic_store(&gate, 0);
+    struct workpool_batch b = {.max = 8, .begin = batch_begin, .end = batch_end,
+                               .finish = batch_finish, .ctx = NULL};
+    struct workpool *pool = workpool_new_batched(1, 0, 1000, &b);
+    assert_non_null(pool);
+    /* The first job holds the thread until all 100 are queued. */
+    assert_int_equal(workpool_submit(pool, gated_count_job, NULL), KH_OK);
+    for (int i = 1; i < 100; i++)
+        assert_int_equal(workpool_submit(pool, count_job, NULL), KH_OK);
+    atomic_store(&gate, 1);
+    workpool_free(pool);
+    assert_int_equal(atomic_load(&finished), 100);
+    assert_true(atomic_load(&begins) >= 13); /* 100 jobs, at most 8 a batch */
+    assert_true(atomic_load(&begins) < 100);
+    if (fail_begin) {
+        assert_int_equal(atomic_load(&ran), 0);
+        assert_int_equal(atomic_load(&ends), 0);
+        assert_int_equal(atomic_load(&failed_seen), 100);
+    } else {
+        assert_int_equal(atomic_load(&ran), 100);
+        assert_int_equal(atomic_load(&ends), atomic_load(&begins));
+        assert_int_equal(atomic_load(&failed_seen), 0);
+    }
+}
+
+static void test_batches(void **state)
+{
+    (void)state;
+    run_batches(0);
+    run_batches(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batches),
         cmocka_unit_test(test_all_jobs_run_and_free_drains),
         cmocka_unit_test(test_fifo_and_growth),
         cmocka_unit_test(test_default_threads_and_null),

@@ -83,6 +83,40 @@ static enum http_result h_slow(struct request *req, struct response *res)
     return HTTP_DEFER;
 }
 
+/* The serial pool: steps run between the app's begin and end hooks. */
+static atomic_int serial_begins, serial_ends, serial_fail;
+static atomic_int serial_in_batch; /* set between begin and end */
+
+static int serial_begin(void *app)
+{
+    (void)app;
+    atomic_fetch_add(&serial_begins, 1);
+    atomic_store(&serial_in_batch, 1);
+    return 0;
+}
+
+static int serial_end(void *app)
+{
+    (void)app;
+    atomic_store(&serial_in_batch, 0);
+    atomic_fetch_add(&serial_ends, 1);
+    return atomic_load(&serial_fail);
+}
+
+static void serial_step(struct request *req, struct response *res)
+{
+    (void)req;
+    put(res, atomic_load(&serial_in_batch) ? "in-batch" : "outside");
+}
+
+static enum http_result h_serial(struct request *req, struct response *res)
+{
+    (void)res;
+    req->deferred = serial_step;
+    req->defer_serial = true;
+    return HTTP_DEFER;
+}
+
 static enum http_result h_item(struct request *req, struct response *res)
 {
     if (buf_printf(&res->body, "%zu:%s:%s:%s", req->n_params, req->params[0], req->params[1],
@@ -130,6 +164,7 @@ static const struct route ROUTES[] = {
     {"POST", "/echo", h_echo, 64, NULL},
     {"GET", "/info", h_info, 0, NULL},
     {"POST", "/slow", h_slow, 64, NULL},
+    {"POST", "/serial", h_serial, 64, NULL},
     {"GET", "/items/{a}/{b}", h_item, 0, "item-data"},
     {"GET", "/bad-header", h_bad_header, 0, NULL},
     {"GET", "/defer-null", h_defer_without_step, 0, NULL},
@@ -147,6 +182,7 @@ static struct http_config config(void)
         .n_routes = sizeof ROUTES / sizeof ROUTES[0],
         .app = "the-app",
         .on_response = on_response,
+        .serial = {serial_begin, serial_end, 16},
     };
 }
 
@@ -501,6 +537,24 @@ static void test_deferred_does_not_block(void **state)
     httpc_close(&fast);
 }
 
+static void test_serial_batches(void **state)
+{
+    (void)state;
+    struct httpc_resp r;
+    int before = atomic_load(&serial_ends);
+    request("POST /serial HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "in-batch");
+    assert_true(atomic_load(&serial_ends) > before);
+    assert_int_equal(atomic_load(&serial_begins), atomic_load(&serial_ends));
+    /* A batch that does not hold turns its answers into 503s. */
+    atomic_store(&serial_fail, 1);
+    request("POST /serial HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", &r);
+    atomic_store(&serial_fail, 0);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "temporarily_unavailable"));
+}
+
 static void *stop_thread(void *srv)
 {
     http_server_stop(srv);
@@ -617,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_handler_errors),
         cmocka_unit_test(test_on_response),
         cmocka_unit_test(test_deferred_does_not_block),
+        cmocka_unit_test(test_serial_batches),
         cmocka_unit_test(test_stop_with_request_in_flight),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_ipv6_listen),

@@ -28,6 +28,8 @@
     X(rotate_unknown)           \
     X(session_revoke)           \
     X(rotate_race)              \
+    X(batch)                    \
+    X(batch_read_snapshot)      \
     X(keys)
 
 static void ct_hash(const char *token, uint8_t out[SHA256_LEN])
@@ -442,6 +444,83 @@ static void contract_rotate(struct store *s)
     assert_int_equal(store_refresh_find(s, &a, next.hash, &t), KH_OK);
     assert_int_equal(t.session_revoked_at, now + 9); /* revoked once, not moved */
     arena_free(&a);
+}
+
+/* Batched writes: two rotations of one token in one batch behave as if in
+ * turn (the second is a reuse that revokes the family, durably), a failed op
+ * leaves nothing of itself, and nothing is visible before batch_end. */
+static void contract_batch(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", NULL, "khr_one", now);
+    ct_session(s, realm, "s-2", NULL, "khr_uno", now);
+    uint8_t one[SHA256_LEN], uno[SHA256_LEN];
+    ct_hash("khr_one", one);
+    ct_hash("khr_uno", uno);
+    struct refresh_token two = ct_next("s-1", realm, "khr_two", now + 1);
+    struct refresh_token dos = ct_next("s-2", realm, "khr_dos", now + 1);
+    struct refresh_token thief = ct_next("s-1", realm, "khr_thief", now + 2);
+    struct refresh_token stray = ct_next("s-1", realm, "khr_stray", now + 2);
+    uint8_t unknown[SHA256_LEN];
+    ct_hash("khr_unknown", unknown);
+
+    assert_int_equal(store_batch_begin(s), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, uno, &dos, now + 1), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, one, &thief, now + 2), KH_ERR_CONFLICT);
+    assert_int_equal(store_refresh_rotate(s, unknown, &stray, now + 2), KH_ERR_NOTFOUND);
+    assert_int_equal(store_batch_end(s), KH_OK);
+
+    struct refresh_token t = {0};
+    assert_int_equal(store_refresh_find(s, &a, two.hash, &t), KH_OK);
+    assert_int_equal(t.session_revoked_at, now + 2); /* the reuse revoked s-1 */
+    assert_int_equal(store_refresh_find(s, &a, thief.hash, &t), KH_ERR_NOTFOUND);
+    assert_int_equal(store_refresh_find(s, &a, stray.hash, &t), KH_ERR_NOTFOUND);
+    assert_int_equal(store_refresh_find(s, &a, dos.hash, &t), KH_OK);
+    assert_int_equal(t.session_revoked_at, 0); /* s-2 untouched */
+    arena_free(&a);
+}
+
+struct ct_peek {
+    struct store *s;
+    const uint8_t *hash;
+    enum kh_status seen;
+};
+
+static void *ct_peek_thread(void *arg)
+{
+    struct ct_peek *p = arg;
+    struct arena a;
+    arena_init(&a);
+    struct refresh_token t;
+    p->seen = store_refresh_find(p->s, &a, p->hash, &t);
+    arena_free(&a);
+    return NULL;
+}
+
+/* Another thread does not see a batch's writes before batch_end. */
+static void contract_batch_read_snapshot(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", NULL, "khr_one", now);
+    uint8_t one[SHA256_LEN];
+    ct_hash("khr_one", one);
+    struct refresh_token two = ct_next("s-1", realm, "khr_two", now + 1);
+    struct ct_peek peek = {.s = s, .hash = two.hash};
+    pthread_t th;
+    assert_int_equal(store_batch_begin(s), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1), KH_OK);
+    assert_int_equal(pthread_create(&th, NULL, ct_peek_thread, &peek), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(peek.seen, KH_ERR_NOTFOUND);
+    assert_int_equal(store_batch_end(s), KH_OK);
+    assert_int_equal(pthread_create(&th, NULL, ct_peek_thread, &peek), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(peek.seen, KH_OK);
 }
 
 static void contract_rotate_unknown(struct store *s)
