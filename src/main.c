@@ -10,16 +10,17 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  serve     run the server\n"
-    "  realm     create, list and show realms\n"
+    "  realm     create, list, show and update realms\n"
     "  role      create roles\n"
     "  user      create, disable and enable users\n"
-    "  client    create clients (prints a new secret once)\n"
+    "  client    create and update clients, rotate their secrets (a new secret is printed once)\n"
+    "  key       rotate and list a realm's signing keys\n"
     "\n"
     "Run `keyhold COMMAND --help` for a command's options.\n";
 
 static const struct cli_sub COMMANDS[] = {
     {"serve", cli_serve}, {"realm", cli_realm}, {"role", cli_role},
-    {"user", cli_user},   {"client", cli_client},
+    {"user", cli_user},   {"client", cli_client}, {"key", cli_key},
 };
 
 int main(int argc, char **argv)

@@ -1,7 +1,10 @@
 /* respond.c - realm lookup, JSON bodies and errors for every handler. */
 #include "api/respond.h"
 
+#include <string.h>
+#include <strings.h>
 #include "core/log.h"
+#include "http/basic.h"
 
 const int API_DEFAULT_REALM = 1;
 
@@ -79,4 +82,98 @@ void api_on_response(void *app, const struct request *req, const char *pattern, 
     log_info("http", LOG_STR("method", req->method), LOG_STR("path", req->path), LOG_INT("status", status),
              LOG_INT("us", duration_us), LOG_STR("ip", req->remote_ip), LOG_STR("realm", n->realm),
              LOG_STR("client_id", n->client_id), LOG_STR("grant", n->grant), LOG_STR("error", n->error));
+}
+
+bool api_is_form(const char *content_type)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    if (!content_type || strncasecmp(content_type, form, sizeof form - 1) != 0)
+        return false;
+    char next = content_type[sizeof form - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+void api_no_store(struct request *req, struct response *res)
+{
+    http_set_header(req, res, "Cache-Control", "no-store");
+    http_set_header(req, res, "Pragma", "no-cache");
+}
+
+void api_oauth_error(struct request *req, struct response *res, const struct realm *realm,
+                     bool basic, struct oauth_outcome out)
+{
+    api_error(req, res, oauth_error_status(out.error), oauth_error_code(out.error),
+              out.description);
+    api_no_store(req, res);
+    if (out.error == OAUTH_INVALID_CLIENT && basic)
+        http_set_header(req, res, "WWW-Authenticate",
+                        arena_printf(req->arena, "Basic realm=\"%s\"", realm->name));
+}
+
+int api_form(struct request *req, struct response *res, const struct realm *realm, struct form *out)
+{
+    static const struct oauth_outcome not_form = {
+        OAUTH_INVALID_REQUEST, "Content-Type must be application/x-www-form-urlencoded"};
+    static const struct oauth_outcome malformed = {
+        OAUTH_INVALID_REQUEST, "Malformed body: bad encoding or a repeated parameter"};
+    if (!api_is_form(http_header(req, "Content-Type"))) {
+        api_oauth_error(req, res, realm, false, not_form);
+        return -1;
+    }
+    if (form_parse(req->arena, req->body.data ? req->body.data : "", req->body.len, out)) {
+        api_oauth_error(req, res, realm, false, malformed);
+        return -1;
+    }
+    return 0;
+}
+
+struct oauth_outcome api_client_creds(struct request *req, const struct form *f,
+                                      struct api_client_creds *out)
+{
+    const char *auth = http_header(req, "Authorization");
+    const char *body_id = form_get(f, "client_id");
+    const char *body_secret = form_get(f, "client_secret");
+    *out = (struct api_client_creds){.client_id = body_id, .client_secret = body_secret};
+    if (!auth)
+        return (struct oauth_outcome){OAUTH_OK, NULL};
+    out->basic = true;
+    if (basic_parse(req->arena, auth, &out->client_id, &out->client_secret) != KH_OK)
+        return (struct oauth_outcome){OAUTH_INVALID_CLIENT, "Malformed HTTP Basic credentials"};
+    if (body_secret)
+        return (struct oauth_outcome){OAUTH_INVALID_REQUEST,
+                                      "The client must authenticate with one method only"};
+    if (body_id && strcmp(body_id, out->client_id) != 0)
+        return (struct oauth_outcome){OAUTH_INVALID_REQUEST,
+                                      "client_id in the body differs from HTTP Basic"};
+    return (struct oauth_outcome){OAUTH_OK, NULL};
+}
+
+int api_client_token_request(struct request *req, struct response *res, const char *token_field,
+                             struct client_token_request **out)
+{
+    struct realm *realm;
+    if (api_realm(req, res, &realm))
+        return -1;
+    struct form f;
+    if (api_form(req, res, realm, &f))
+        return -1;
+    struct api_client_creds creds;
+    struct oauth_outcome bad = api_client_creds(req, &f, &creds);
+    api_note(req)->client_id = creds.client_id;
+    if (bad.error) {
+        api_oauth_error(req, res, realm, creds.basic, bad);
+        return -1;
+    }
+    struct client_token_request *t = arena_alloc(req->arena, sizeof *t);
+    *t = (struct client_token_request){
+        .realm = realm,
+        .client_id = creds.client_id,
+        .client_secret = creds.client_secret,
+        .basic = creds.basic,
+        .token = form_get(&f, token_field),
+        .token_type_hint = form_get(&f, "token_type_hint"),
+        .remote_ip = req->remote_ip,
+    };
+    *out = t;
+    return 0;
 }

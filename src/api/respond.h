@@ -2,8 +2,10 @@
 #ifndef KH_API_RESPOND_H
 #define KH_API_RESPOND_H
 
+#include <stdbool.h>
 #include "api/api.h"
 #include "core/jsonw.h"
+#include "http/form.h"
 
 #define API_RESPONSE_MAX (1 << 20)
 
@@ -32,8 +34,46 @@ void api_json_begin(struct response *res, int status, struct jsonw *w);
 void api_error(struct request *req, struct response *res, int status, const char *error,
                const char *description);
 
+/* True for application/x-www-form-urlencoded (parameters after ';' allowed). */
+bool api_is_form(const char *content_type);
+/* Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
+void api_no_store(struct request *req, struct response *res);
+
+/* How a client presented itself (RFC 6749 §2.3.1): HTTP Basic or the body
+ * fields client_id/client_secret, never both. */
+struct api_client_creds {
+    const char *client_id;     /* NULL when absent */
+    const char *client_secret; /* NULL when absent */
+    bool basic;                /* the Authorization header was used */
+};
+/* Reads the credentials of a parsed form and the Authorization header.
+ * invalid_client for a malformed Basic header, invalid_request for a secret
+ * in both places or two different client ids; *out is filled even then (for
+ * the log line and the WWW-Authenticate decision). */
+struct oauth_outcome api_client_creds(struct request *req, const struct form *f,
+                                      struct api_client_creds *out);
+/* Parses the body as a strict form; on failure answers 400 invalid_request
+ * (via api_oauth_error) and returns -1. */
+int api_form(struct request *req, struct response *res, const struct realm *realm,
+             struct form *out);
+/* An OAuth error answer with no-store; 401 invalid_client after HTTP Basic
+ * also carries WWW-Authenticate: Basic realm="<realm>". */
+void api_oauth_error(struct request *req, struct response *res, const struct realm *realm,
+                     bool basic, struct oauth_outcome out);
+
+/* For introspection, revocation and logout: finds the realm, parses the form
+ * and the client's credentials, and reads the token from the form field
+ * `token_field`. On failure writes the answer and returns -1. The request
+ * lives in the arena. */
+int api_client_token_request(struct request *req, struct response *res, const char *token_field,
+                             struct client_token_request **out);
+
 /* The handlers, one file per endpoint family. */
 enum http_result api_token(struct request *req, struct response *res);
+enum http_result api_introspect(struct request *req, struct response *res);
+enum http_result api_revoke(struct request *req, struct response *res);
+enum http_result api_logout(struct request *req, struct response *res);
+enum http_result api_userinfo(struct request *req, struct response *res);
 enum http_result api_jwks(struct request *req, struct response *res);
 enum http_result api_discovery(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);

@@ -3,11 +3,22 @@
 
 #define FORM API_MAX_FORM_BODY
 #define DEFAULT_REALM (&API_DEFAULT_REALM)
+#define OIDC "/realms/{realm}/protocol/openid-connect"
 
 static const struct route ROUTES[] = {
-    {"POST", "/realms/{realm}/protocol/openid-connect/token", api_token, FORM, NULL},
+    {"POST", OIDC "/token", api_token, FORM, NULL},
     {"POST", "/connect/token", api_token, FORM, DEFAULT_REALM},
-    {"GET", "/realms/{realm}/protocol/openid-connect/certs", api_jwks, 0, NULL},
+    {"POST", OIDC "/token/introspect", api_introspect, FORM, NULL},
+    {"POST", "/connect/introspect", api_introspect, FORM, DEFAULT_REALM},
+    {"POST", OIDC "/revoke", api_revoke, FORM, NULL},
+    {"POST", "/connect/revocation", api_revoke, FORM, DEFAULT_REALM},
+    {"GET", OIDC "/userinfo", api_userinfo, 0, NULL},
+    {"POST", OIDC "/userinfo", api_userinfo, FORM, NULL},
+    {"GET", "/connect/userinfo", api_userinfo, 0, DEFAULT_REALM},
+    {"POST", "/connect/userinfo", api_userinfo, FORM, DEFAULT_REALM},
+    {"POST", OIDC "/logout", api_logout, FORM, NULL},
+    {"POST", "/connect/logout", api_logout, FORM, DEFAULT_REALM},
+    {"GET", OIDC "/certs", api_jwks, 0, NULL},
     {"GET", "/.well-known/jwks.json", api_jwks, 0, DEFAULT_REALM},
     {"GET", "/realms/{realm}/.well-known/openid-configuration", api_discovery, 0, NULL},
     {"GET", "/.well-known/openid-configuration", api_discovery, 0, DEFAULT_REALM},

@@ -3,7 +3,7 @@
 #include "oauth/manage.h"
 
 /* Resource servers cache the JWKS this long; key rotation waits for it. */
-#define JWKS_MAX_AGE "300"
+#define JWKS_MAX_AGE KEYRING_JWKS_MAX_AGE_STR
 
 enum http_result api_jwks(struct request *req, struct response *res)
 {
@@ -36,13 +36,26 @@ static void write_strings(struct jsonw *w, const char *key, const char *const *v
     jsonw_arr_end(w);
 }
 
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static void write_endpoint(struct request *req, struct jsonw *w, const char *key, const char *iss,
+                           const char *path)
+{
+    jsonw_kv_str(w, key, arena_printf(req->arena, "%s/protocol/openid-connect/%s", iss, path));
+}
+
 /* Lists only what this server really supports. */
 enum http_result api_discovery(struct request *req, struct response *res)
 {
     static const char *const grants[] = {"password", "client_credentials", "refresh_token"};
     static const char *const auth_methods[] = {"client_secret_basic", "client_secret_post"};
-    static const char *const protocol_scopes[] = {"offline_access"};
+    static const char *const protocol_scopes[] = {"openid", "profile", "email", "offline_access"};
     static const char *const subject_types[] = {"public"};
+    /* every claim an ID token, an access token or userinfo may carry */
+    static const char *const claims[] = {
+        "iss", "sub", "aud", "exp", "iat", "auth_time", "azp", "sid", "preferred_username",
+        "given_name", "family_name", "name", "email", "email_verified",
+    };
     const struct api *api = req->app;
     struct realm *realm;
     if (api_realm(req, res, &realm))
@@ -52,18 +65,27 @@ enum http_result api_discovery(struct request *req, struct response *res)
     api_json_begin(res, 200, &w);
     jsonw_obj_begin(&w);
     jsonw_kv_str(&w, "issuer", iss);
-    jsonw_kv_str(&w, "token_endpoint", arena_printf(req->arena, "%s/protocol/openid-connect/token", iss));
-    jsonw_kv_str(&w, "jwks_uri", arena_printf(req->arena, "%s/protocol/openid-connect/certs", iss));
-    write_strings(&w, "grant_types_supported", grants, 3);
-    write_strings(&w, "token_endpoint_auth_methods_supported", auth_methods, 2);
+    write_endpoint(req, &w, "token_endpoint", iss, "token");
+    write_endpoint(req, &w, "introspection_endpoint", iss, "token/introspect");
+    write_endpoint(req, &w, "revocation_endpoint", iss, "revoke");
+    write_endpoint(req, &w, "userinfo_endpoint", iss, "userinfo");
+    write_endpoint(req, &w, "end_session_endpoint", iss, "logout");
+    write_endpoint(req, &w, "jwks_uri", iss, "certs");
+    write_strings(&w, "grant_types_supported", grants, COUNT(grants));
+    write_strings(&w, "token_endpoint_auth_methods_supported", auth_methods, COUNT(auth_methods));
+    write_strings(&w, "introspection_endpoint_auth_methods_supported", auth_methods,
+                  COUNT(auth_methods));
+    write_strings(&w, "revocation_endpoint_auth_methods_supported", auth_methods,
+                  COUNT(auth_methods));
     jsonw_key(&w, "scopes_supported");
     jsonw_arr_begin(&w);
-    for (size_t i = 0; i < sizeof protocol_scopes / sizeof protocol_scopes[0]; i++)
+    for (size_t i = 0; i < COUNT(protocol_scopes); i++)
         jsonw_str(&w, protocol_scopes[i]);
     for (size_t i = 0; i < MANAGE_N_PERMISSIONS; i++)
         jsonw_str(&w, MANAGE_PERMISSIONS[i]);
     jsonw_arr_end(&w);
-    write_strings(&w, "subject_types_supported", subject_types, 1);
+    write_strings(&w, "claims_supported", claims, COUNT(claims));
+    write_strings(&w, "subject_types_supported", subject_types, COUNT(subject_types));
     /* No authorization endpoint yet: no response type is supported. */
     write_strings(&w, "response_types_supported", NULL, 0);
     write_strings(&w, "id_token_signing_alg_values_supported", &realm->alg, 1);

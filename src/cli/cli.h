@@ -20,6 +20,7 @@ int cli_realm(int argc, char **argv);
 int cli_role(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_client(int argc, char **argv);
+int cli_key(int argc, char **argv);
 
 /* "keyhold: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -28,6 +29,26 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 
 /* The database: --db, else KEYHOLD_DB, else ./keyhold.db. */
 const char *cli_db(const char *flag);
+/* A whole decimal integer (a leading '-' allowed) into *out; -1 if arg is not one. */
+int cli_int(const char *arg, int64_t *out);
+/* Unix time t as "2006-01-02T15:04:05Z" into buf. */
+const char *cli_time(int64_t t, char buf[32]);
+
+/* The lifetime options that realm update and client update share. */
+enum {
+    CLI_OPT_ACCESS_TTL = 256,
+    CLI_OPT_REFRESH_IDLE_TTL,
+    CLI_OPT_SESSION_MAX_TTL,
+    CLI_OPT_OFFLINE_IDLE_TTL,
+    CLI_OPT_REFRESH_GRACE,
+};
+#define CLI_LIFETIME_LONGS                                                          \
+    {"access-token-lifetime", required_argument, NULL, CLI_OPT_ACCESS_TTL},         \
+    {"refresh-idle-lifetime", required_argument, NULL, CLI_OPT_REFRESH_IDLE_TTL},   \
+    {"session-max-lifetime", required_argument, NULL, CLI_OPT_SESSION_MAX_TTL},     \
+    {"offline-idle-lifetime", required_argument, NULL, CLI_OPT_OFFLINE_IDLE_TTL},   \
+    {"refresh-reuse-grace", required_argument, NULL, CLI_OPT_REFRESH_GRACE}
+
 /* Opens the store and the master key; on failure prints why and returns CLI_FAIL. */
 int cli_open(const char *db, struct store **s, uint8_t master[AEAD_KEY_LEN]);
 void cli_close(struct store *s, uint8_t master[AEAD_KEY_LEN]);

@@ -1,11 +1,13 @@
 /* common.c - what every command shares: messages, the store, dispatch. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/jsonw.h"
@@ -31,6 +33,29 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n%s", usage);
     return CLI_USAGE;
+}
+
+int cli_int(const char *arg, int64_t *out)
+{
+    /* strtoll alone would take leading spaces and a '+'. */
+    if (!((arg[0] >= '0' && arg[0] <= '9') || (arg[0] == '-' && arg[1] >= '0' && arg[1] <= '9')))
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(arg, &end, 10);
+    if (errno || *end || v == INT64_MIN) /* INT64_MIN: MANAGE_KEEP, never a value */
+        return -1;
+    *out = v;
+    return 0;
+}
+
+const char *cli_time(int64_t t, char buf[32])
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, 32, "%lld", (long long)t);
+    return buf;
 }
 
 const char *cli_db(const char *flag)

@@ -1,4 +1,4 @@
-/* realm.c - keyhold realm create|list|show. */
+/* realm.c - keyhold realm create|list|show|update. */
 #include <getopt.h>
 #include <stdio.h>
 #include "cli/cli.h"
@@ -9,27 +9,48 @@ static const char USAGE[] =
     "usage: keyhold realm create NAME [--alg ES256|RS256|EdDSA] [--db FILE] [--json]\n"
     "       keyhold realm list [--db FILE] [--json]\n"
     "       keyhold realm show NAME [--db FILE] [--json]\n"
+    "       keyhold realm update NAME [--access-token-lifetime S] [--refresh-idle-lifetime S]\n"
+    "                            [--session-max-lifetime S] [--offline-idle-lifetime S]\n"
+    "                            [--refresh-reuse-grace S] [--db FILE] [--json]\n"
     "\n"
-    "  --alg ALG   the realm's signing algorithm (default ES256)\n"
-    "  --db FILE   the database (default $KEYHOLD_DB or ./keyhold.db)\n"
-    "  --json      print JSON (one object per realm) for scripts\n";
+    "  --alg ALG                    the realm's signing algorithm (default ES256)\n"
+    "  --access-token-lifetime S    access tokens live S seconds (default 300)\n"
+    "  --refresh-idle-lifetime S    a refresh token unused for S seconds expires (default 1800)\n"
+    "  --session-max-lifetime S     a session ends S seconds after sign-in (default 36000)\n"
+    "  --offline-idle-lifetime S    idle expiry of offline refresh tokens (default 2592000)\n"
+    "  --refresh-reuse-grace S      a rotated refresh token may be presented once more within\n"
+    "                               S seconds (0..3600, default 0: never)\n"
+    "  --db FILE                    the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --json                       print JSON (one object per realm) for scripts\n"
+    "\n"
+    "Lifetimes are 1 to 31536000 seconds. Tokens already issued keep their expiry.\n";
 
 struct realm_opts {
     const char *db;
     const char *alg;
     const char *name;
+    struct realm_settings set;
+    bool changes; /* update: some setting was given */
     bool json;
 };
 
 static int on_opt(int c, const char *arg, void *ctx)
 {
     struct realm_opts *o = ctx;
+    int64_t *field = NULL;
     switch (c) {
     case 'a': o->alg = arg; return 0;
     case 'd': o->db = arg; return 0;
     case 'j': o->json = true; return 0;
+    case CLI_OPT_ACCESS_TTL: field = &o->set.access_ttl; break;
+    case CLI_OPT_REFRESH_IDLE_TTL: field = &o->set.refresh_idle_ttl; break;
+    case CLI_OPT_SESSION_MAX_TTL: field = &o->set.session_max_ttl; break;
+    case CLI_OPT_OFFLINE_IDLE_TTL: field = &o->set.offline_idle_ttl; break;
+    case CLI_OPT_REFRESH_GRACE: field = &o->set.refresh_grace; break;
+    default: return -1;
     }
-    return -1;
+    o->changes = true;
+    return cli_int(arg, field);
 }
 
 static void realm_json(struct jsonw *w, const void *ctx)
@@ -42,6 +63,7 @@ static void realm_json(struct jsonw *w, const void *ctx)
     jsonw_kv_int(w, "refresh_idle_lifetime", r->refresh_idle_ttl);
     jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
     jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
+    jsonw_kv_int(w, "refresh_reuse_grace", r->refresh_grace);
     jsonw_obj_end(w);
 }
 
@@ -94,6 +116,27 @@ static int do_list(struct store *s, const uint8_t *master, struct arena *a, void
     return CLI_OK;
 }
 
+static int do_update(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
+{
+    (void)master;
+    const struct realm_opts *o = ctx;
+    const char *why = NULL;
+    struct realm r;
+    if (manage_realm_update(s, a, o->name, &o->set, &why))
+        return cli_fail("cannot update realm \"%s\": %s", o->name, why);
+    if (manage_realm_get(s, a, o->name, &r, &why))
+        return cli_fail("%s", why);
+    if (o->json) {
+        print_realm(&r, true);
+        return CLI_OK;
+    }
+    printf("updated realm \"%s\": access_token_lifetime=%llds refresh_idle_lifetime=%llds "
+           "session_max_lifetime=%llds offline_idle_lifetime=%llds refresh_reuse_grace=%llds\n",
+           r.name, (long long)r.access_ttl, (long long)r.refresh_idle_ttl, (long long)r.session_max_ttl,
+           (long long)r.offline_idle_ttl, (long long)r.refresh_grace);
+    return CLI_OK;
+}
+
 static int run(int argc, char **argv, size_t positional, cli_store_fn fn)
 {
     static const struct option longs[] = {
@@ -123,8 +166,28 @@ static int list(int argc, char **argv)
     return run(argc, argv, 0, do_list);
 }
 
+static int update(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        CLI_LIFETIME_LONGS,
+        {"db", required_argument, NULL, 'd'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct realm_opts o = {.set = MANAGE_REALM_SETTINGS_KEEP};
+    int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, &o.name, 1);
+    if (rc)
+        return cli_parsed(rc);
+    if (!o.changes)
+        return cli_usage_error(USAGE, "realm update needs at least one setting to change");
+    return cli_with_store(o.db, do_update, &o);
+}
+
 int cli_realm(int argc, char **argv)
 {
-    static const struct cli_sub subs[] = {{"create", create}, {"list", list}, {"show", show}};
-    return cli_dispatch(subs, 3, USAGE, argc, argv);
+    static const struct cli_sub subs[] = {
+        {"create", create}, {"list", list}, {"show", show}, {"update", update},
+    };
+    return cli_dispatch(subs, sizeof subs / sizeof subs[0], USAGE, argc, argv);
 }

@@ -12,11 +12,13 @@
 #include "cli/cli.h"
 #include "core/log.h"
 #include "oauth/manage.h"
+#include "oauth/purge.h"
 
 static const char USAGE[] =
     "usage: keyhold serve [--listen ADDR:PORT] [--db FILE] [--public-url URL]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--default-realm NAME]\n"
     "                     [--insecure-http] [--log-level LEVEL] [--threads N]\n"
+    "                     [--purge-interval SECONDS]\n"
     "\n"
     "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
     "                        IPv6 as [::1]:8080)\n"
@@ -31,6 +33,8 @@ static const char USAGE[] =
     "  --log-level LEVEL     debug, info, warn or error (KEYHOLD_LOG_LEVEL, default info)\n"
     "  --threads N           I/O threads and password-hashing threads each\n"
     "                        (KEYHOLD_THREADS, default: one per core)\n"
+    "  --purge-interval S    delete expired tokens and ended sessions every S seconds, in\n"
+    "                        small batches (KEYHOLD_PURGE_INTERVAL, default 60; 0: never)\n"
     "\n"
     "On an empty database the default realm is bootstrapped with an `admin` role and\n"
     "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
@@ -50,6 +54,7 @@ struct serve_opts {
     const char *default_realm;
     const char *log_level;
     const char *threads;
+    const char *purge_interval;
     bool insecure_http;
 };
 
@@ -71,6 +76,7 @@ static int on_opt(int c, const char *arg, void *ctx)
     case 'r': o->default_realm = arg; return 0;
     case 'v': o->log_level = arg; return 0;
     case 't': o->threads = arg; return 0;
+    case 'p': o->purge_interval = arg; return 0;
     case 'i': o->insecure_http = true; return 0;
     }
     return -1;
@@ -137,6 +143,7 @@ static char *read_file(const char *path)
 struct server_state {
     struct serve_opts *o;
     struct http_config cfg;
+    unsigned purge_interval; /* seconds; 0: no purge thread */
     char host[256];
     char *public_url;
     char *cert;
@@ -160,6 +167,15 @@ static int configure(struct server_state *st)
         if (*end || t < 1 || t > 256)
             return cli_usage_error(USAGE, "--threads takes a number from 1 to 256");
         st->cfg.io_threads = st->cfg.slow_threads = (unsigned)t;
+    }
+    st->purge_interval = PURGE_INTERVAL_DEFAULT;
+    if (o->purge_interval) {
+        char *end;
+        errno = 0;
+        long p = strtol(o->purge_interval, &end, 10);
+        if (errno || *end || end == o->purge_interval || p < 0 || p > 86400)
+            return cli_usage_error(USAGE, "--purge-interval takes seconds from 0 (never) to 86400");
+        st->purge_interval = (unsigned)p;
     }
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(USAGE, "--tls-cert and --tls-key go together");
@@ -231,7 +247,12 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     st->cfg.on_response = api_on_response;
     st->cfg.serial = (struct http_serial){api_batch_begin, api_batch_end, SERIAL_BATCH_MAX};
     struct http_server *srv;
+    struct purge *purge = NULL;
     int rc = CLI_OK;
+    if (st->purge_interval && purge_start(s, st->purge_interval, &purge)) {
+        rc = cli_fail("cannot start the purge thread");
+        goto out;
+    }
     if (http_server_start(&st->cfg, &srv)) {
         rc = cli_fail("cannot listen on %s (see the log line above)", st->o->listen);
         goto out;
@@ -246,6 +267,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     http_server_stop(srv);
     log_info("stopped", LOG_STR("listen", st->o->listen));
 out:
+    purge_stop(purge); /* before cli_with_store closes the store */
     keyring_free(api.oauth.keyring);
     return rc;
 }
@@ -257,7 +279,8 @@ int cli_serve(int argc, char **argv)
         {"public-url", required_argument, NULL, 'u'}, {"tls-cert", required_argument, NULL, 'c'},
         {"tls-key", required_argument, NULL, 'k'},  {"default-realm", required_argument, NULL, 'r'},
         {"log-level", required_argument, NULL, 'v'}, {"threads", required_argument, NULL, 't'},
-        {"insecure-http", no_argument, NULL, 'i'},  {"help", no_argument, NULL, 'h'},
+        {"insecure-http", no_argument, NULL, 'i'},  {"purge-interval", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct serve_opts o = {
@@ -268,6 +291,7 @@ int cli_serve(int argc, char **argv)
         .default_realm = env_or("KEYHOLD_DEFAULT_REALM", "main"),
         .log_level = env_or("KEYHOLD_LOG_LEVEL", NULL),
         .threads = env_or("KEYHOLD_THREADS", NULL),
+        .purge_interval = env_or("KEYHOLD_PURGE_INTERVAL", NULL),
         .insecure_http = strcmp(env_or("KEYHOLD_INSECURE_HTTP", "0"), "1") == 0,
     };
     int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, NULL, 0);

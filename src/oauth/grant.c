@@ -8,7 +8,7 @@
 #include "jose/jws.h"
 #include "oauth/grant.h"
 
-#define ACCESS_TOKEN_MAX 8192
+#define TOKEN_MAX 8192
 
 struct oauth_outcome grant_requested_scope(struct grant_ctx *g, struct scope_set *out)
 {
@@ -67,69 +67,154 @@ struct oauth_outcome grant_client_subject(struct grant_ctx *g, struct subject *o
     return OUTCOME_OK;
 }
 
-static int64_t access_ttl(const struct grant_ctx *g)
-{
-    return g->client->access_ttl > 0 ? g->client->access_ttl : g->req->realm->access_ttl;
-}
+/* What one token response is made of, shared by the token writers. */
+struct issue {
+    const struct subject *subj;
+    const struct scope_set *scope;
+    const char *scope_str;
+    const char *sid;        /* NULL without a session */
+    int64_t exp;
+    int64_t auth_time;
+};
 
 /* RFC 9068 claims plus Keycloak's realm_access and preferred_username. */
-static void write_claims(struct jsonw *w, const struct grant_ctx *g, const struct subject *subj,
-                         const char *scope, const char *sid, int64_t exp)
+static void write_access_claims(struct jsonw *w, const struct grant_ctx *g, const struct issue *is)
 {
     char jti[37];
     random_uuid(jti);
     jsonw_obj_begin(w);
     jsonw_kv_str(w, "iss", oauth_issuer(g->o, g->a, g->req->realm));
-    jsonw_kv_str(w, "sub", subj->sub);
+    jsonw_kv_str(w, "sub", is->subj->sub);
     jsonw_kv_str(w, "aud", OAUTH_AUDIENCE);
-    jsonw_kv_int(w, "exp", exp);
+    jsonw_kv_int(w, "exp", is->exp);
     jsonw_kv_int(w, "iat", g->now);
     jsonw_kv_str(w, "jti", jti);
     jsonw_kv_str(w, "client_id", g->client->client_id);
     jsonw_kv_str(w, "azp", g->client->client_id);
-    jsonw_kv_str(w, "scope", scope);
-    if (sid)
-        jsonw_kv_str(w, "sid", sid);
+    jsonw_kv_str(w, "scope", is->scope_str);
+    if (is->sid)
+        jsonw_kv_str(w, "sid", is->sid);
     jsonw_key(w, "realm_access");
     jsonw_obj_begin(w);
     jsonw_key(w, "roles");
     jsonw_arr_begin(w);
-    for (size_t i = 0; i < subj->access.n_roles; i++)
-        jsonw_str(w, subj->access.roles[i]);
+    for (size_t i = 0; i < is->subj->access.n_roles; i++)
+        jsonw_str(w, is->subj->access.roles[i]);
     jsonw_arr_end(w);
     jsonw_obj_end(w);
-    if (subj->user)
-        jsonw_kv_str(w, "preferred_username", subj->user->username);
+    if (is->subj->user)
+        jsonw_kv_str(w, "preferred_username", is->subj->user->username);
     jsonw_obj_end(w);
 }
 
-struct oauth_outcome grant_issue_access(struct grant_ctx *g, const struct subject *subj,
-                                        const struct scope_set *scope, const char *sid)
+static void kv_opt(struct jsonw *w, const char *key, const char *v)
 {
-    struct keyset keys;
-    if (keyring_get(g->o->keyring, g->req->realm, &keys))
-        return OUTCOME(OAUTH_SERVER_ERROR, "The realm has no usable signing key");
-    int64_t ttl = access_ttl(g);
-    char *scope_str = scope_join(g->a, scope);
-    struct buf claims, token;
-    buf_init(&claims, ACCESS_TOKEN_MAX);
-    buf_init(&token, ACCESS_TOKEN_MAX);
+    if (v)
+        jsonw_kv_str(w, key, v);
+}
+
+/* OpenID Connect Core §2: the ID token is for the client (aud), about the user. */
+static void write_id_claims(struct jsonw *w, const struct grant_ctx *g, const struct issue *is)
+{
+    const struct user *u = is->subj->user;
+    jsonw_obj_begin(w);
+    jsonw_kv_str(w, "iss", oauth_issuer(g->o, g->a, g->req->realm));
+    jsonw_kv_str(w, "sub", u->id);
+    jsonw_kv_str(w, "aud", g->client->client_id);
+    jsonw_kv_int(w, "exp", is->exp);
+    jsonw_kv_int(w, "iat", g->now);
+    jsonw_kv_int(w, "auth_time", is->auth_time);
+    jsonw_kv_str(w, "azp", g->client->client_id);
+    kv_opt(w, "sid", is->sid);
+    if (scope_has(is->scope, "profile")) {
+        jsonw_kv_str(w, "preferred_username", u->username);
+        kv_opt(w, "given_name", u->first_name);
+        kv_opt(w, "family_name", u->last_name);
+    }
+    if (scope_has(is->scope, "email"))
+        kv_opt(w, "email", u->email);
+    jsonw_obj_end(w);
+}
+
+typedef void (*claims_writer)(struct jsonw *w, const struct grant_ctx *g, const struct issue *is);
+
+/* Writes the claims into `claims`, signs them into `token` (both reset
+ * first) and copies the JWT into the arena. */
+static struct oauth_outcome sign_jwt(struct grant_ctx *g, const struct jose_key *key,
+                                     const char *typ, claims_writer write, const struct issue *is,
+                                     struct buf *claims, struct buf *token, const char **out)
+{
+    buf_reset(claims);
+    buf_reset(token);
     struct jsonw w;
-    jsonw_init(&w, &claims);
-    write_claims(&w, g, subj, scope_str, sid, g->now + ttl);
-    struct oauth_outcome out = OUTCOME(OAUTH_SERVER_ERROR, "Signing the access token failed");
-    if (jsonw_finish(&w) || jws_sign(keys.signer, "at+jwt", claims.data, claims.len, &token))
-        goto done;
-    g->resp->access_token = arena_strndup(g->a, token.data, token.len);
-    g->resp->expires_in = ttl;
-    g->resp->scope = scope_str;
-    g->resp->session_state = sid;
-    g->resp->subject = subj->sub;
-    out = OUTCOME_OK;
-done:
+    jsonw_init(&w, claims);
+    write(&w, g, is);
+    if (jsonw_finish(&w) || jws_sign(key, typ, claims->data, claims->len, token))
+        return OUTCOME(OAUTH_SERVER_ERROR, "Signing a token failed");
+    *out = arena_strndup(g->a, token->data, token->len);
+    return OUTCOME_OK;
+}
+
+/* An opaque token means nothing by itself: its row (by hash) says it all. */
+static struct oauth_outcome issue_opaque(struct grant_ctx *g, const struct issue *is,
+                                         const char **out)
+{
+    char *t = arena_alloc(g->a, SECRET_LEN + 1);
+    secret_new(SECRET_ACCESS, t);
+    struct access_token row = {
+        .realm_id = g->req->realm->id,
+        .client_id = g->client->client_id,
+        .subject = is->subj->sub,
+        .user_id = is->subj->user ? is->subj->user->id : NULL,
+        .session_id = is->sid,
+        .scope = is->scope_str,
+        .issued_at = g->now,
+        .expires_at = is->exp,
+    };
+    secret_hash(t, SECRET_LEN, row.hash);
+    if (store_access_insert(g->o->store, &row))
+        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+    *out = t;
+    return OUTCOME_OK;
+}
+
+struct oauth_outcome grant_issue_tokens(struct grant_ctx *g, const struct subject *subj,
+                                        const struct scope_set *scope, const char *sid,
+                                        int64_t auth_time)
+{
+    struct issue is = {
+        .subj = subj,
+        .scope = scope,
+        .scope_str = scope_join(g->a, scope),
+        .sid = sid,
+        .exp = g->now + g->life.access,
+        .auth_time = auth_time,
+    };
+    bool opaque = g->client->opaque;
+    bool with_id = subj->user && scope_has(scope, "openid");
+    struct keyset keys = {0};
+    if ((!opaque || with_id) && keyring_get(g->o->keyring, g->req->realm, &keys))
+        return OUTCOME(OAUTH_SERVER_ERROR, "The realm has no usable signing key");
+    struct buf claims, token;
+    buf_init(&claims, TOKEN_MAX);
+    buf_init(&token, TOKEN_MAX);
+    const char *access = NULL, *id = NULL;
+    struct oauth_outcome out = opaque ? issue_opaque(g, &is, &access)
+                                      : sign_jwt(g, keys.signer, "at+jwt", write_access_claims, &is,
+                                                 &claims, &token, &access);
+    if (!out.error && with_id)
+        out = sign_jwt(g, keys.signer, "JWT", write_id_claims, &is, &claims, &token, &id);
     buf_free(&claims);
     buf_free(&token);
-    return out;
+    if (out.error)
+        return out;
+    g->resp->access_token = access;
+    g->resp->expires_in = g->life.access;
+    g->resp->id_token = id;
+    g->resp->scope = is.scope_str;
+    g->resp->session_state = sid;
+    g->resp->subject = subj->sub;
+    return OUTCOME_OK;
 }
 
 void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const struct scope_set *scope,
@@ -138,10 +223,6 @@ void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const st
     const struct realm *realm = g->req->realm;
     char *t = arena_alloc(g->a, SECRET_LEN + 1);
     secret_new(SECRET_REFRESH, t);
-    int64_t idle = sess->offline ? realm->offline_idle_ttl : realm->refresh_idle_ttl;
-    int64_t expires = g->now + idle;
-    if (expires > sess->expires_at)
-        expires = sess->expires_at;
     *row = (struct refresh_token){
         .session_id = sess->id,
         .realm_id = realm->id,
@@ -149,7 +230,7 @@ void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const st
         .user_id = sess->user_id,
         .scope = scope_join(g->a, scope),
         .issued_at = g->now,
-        .expires_at = expires,
+        .expires_at = lifetime_refresh_expiry(&g->life, sess->offline, g->now, sess->expires_at),
         .offline = sess->offline,
     };
     secret_hash(t, SECRET_LEN, row->hash);
@@ -175,8 +256,7 @@ struct oauth_outcome grant_start_session(struct grant_ctx *g, const char *user_i
         .client_id = g->client->client_id,
         .offline = offline,
         .created_at = g->now,
-        /* offline sessions have no maximum, only the offline idle limit */
-        .expires_at = offline ? INT64_MAX : g->now + realm->session_max_ttl,
+        .expires_at = lifetime_session_expiry(&g->life, offline, g->now),
     };
     const char *refresh;
     struct refresh_token row;
@@ -184,11 +264,6 @@ struct oauth_outcome grant_start_session(struct grant_ctx *g, const char *user_i
     if (store_session_start(g->o->store, &sess, &row))
         return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
     g->resp->refresh_token = refresh;
-    g->resp->refresh_expires_in = grant_refresh_expires_in(g, &row);
+    g->resp->refresh_expires_in = lifetime_refresh_expires_in(offline, row.expires_at, g->now);
     return OUTCOME_OK;
-}
-
-int64_t grant_refresh_expires_in(const struct grant_ctx *g, const struct refresh_token *row)
-{
-    return row->offline ? 0 : row->expires_at - g->now;
 }

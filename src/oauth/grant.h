@@ -3,6 +3,7 @@
 #ifndef KH_OAUTH_GRANT_H
 #define KH_OAUTH_GRANT_H
 
+#include "oauth/lifetime.h"
 #include "oauth/oauth.h"
 #include "oauth/scope.h"
 
@@ -11,6 +12,7 @@ struct grant_ctx {
     struct arena *a;
     const struct token_request *req;
     const struct client *client; /* authenticated */
+    struct lifetimes life;       /* in force for this client */
     int64_t now;
     struct token_response *resp;
 };
@@ -43,9 +45,13 @@ struct oauth_outcome grant_requested_scope(struct grant_ctx *g, struct scope_set
 struct oauth_outcome grant_user_subject(struct grant_ctx *g, const char *user_id, struct subject *out);
 /* The subject of a client-credentials grant: its owner, or the client itself. */
 struct oauth_outcome grant_client_subject(struct grant_ctx *g, struct subject *out);
-/* Signs the access token and fills g->resp's access part. */
-struct oauth_outcome grant_issue_access(struct grant_ctx *g, const struct subject *subj,
-                                        const struct scope_set *scope, const char *sid);
+/* Issues the access token (a signed JWT, or an opaque kha_ token stored by
+ * its hash for an `opaque` client) and, when openid is in the scope and the
+ * subject is a user, the ID token; fills g->resp's access part. auth_time is
+ * when the user authenticated (the session's start). */
+struct oauth_outcome grant_issue_tokens(struct grant_ctx *g, const struct subject *subj,
+                                        const struct scope_set *scope, const char *sid,
+                                        int64_t auth_time);
 /* A new session id (UUID) in the arena. */
 char *grant_new_sid(struct grant_ctx *g);
 /* Stores a new session `sid` for the subject (user_id NULL for a client) with
@@ -53,10 +59,9 @@ char *grant_new_sid(struct grant_ctx *g);
  * the scope makes it an offline session: no maximum, the offline idle limit. */
 struct oauth_outcome grant_start_session(struct grant_ctx *g, const char *user_id,
                                          const struct scope_set *scope, const char *sid);
-/* A new refresh token for the session: the token into *token, its stored row into *row. */
+/* A new refresh token for the session: the token into *token, its stored row
+ * into *row; it expires at min(now + idle, the session's end). */
 void grant_new_refresh(struct grant_ctx *g, const struct session *sess, const struct scope_set *scope,
                        const char **token, struct refresh_token *row);
-/* refresh_expires_in for a token row, as Keycloak reports it (0 when offline). */
-int64_t grant_refresh_expires_in(const struct grant_ctx *g, const struct refresh_token *row);
 
 #endif

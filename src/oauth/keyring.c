@@ -20,9 +20,10 @@
 struct realm_keys {
     int64_t realm_id;
     int64_t checked_at;        /* monotonic seconds of the last store read */
+    bool stale;                /* keyring_invalidate(): read again at the next get */
     struct jose_key **keys;
+    struct signing_key *meta;  /* per key: kid, alg, active_from, retire_at (no secret) */
     size_t n;
-    const struct jose_key *signer;
     struct buf jwks;
     struct realm_keys *next_retired; /* in the graveyard once replaced */
 };
@@ -133,6 +134,7 @@ static void realm_keys_free(struct realm_keys *rk)
     for (size_t i = 0; i < rk->n; i++)
         jose_key_free(rk->keys[i]);
     free(rk->keys);
+    free(rk->meta);
     buf_free(&rk->jwks);
     free(rk);
 }
@@ -196,21 +198,31 @@ static enum kh_status load_realm(struct keyring *kr, const struct realm *realm, 
         goto out;
     struct realm_keys *rk = calloc(1, sizeof *rk);
     struct jose_key **keys = calloc(n ? n : 1, sizeof *keys);
-    if (!rk || !keys) {
+    struct signing_key *meta = calloc(n ? n : 1, sizeof *meta);
+    if (!rk || !keys || !meta) {
         free(rk);
         free(keys);
+        free(meta);
         rc = KH_ERR_NOMEM;
         goto out;
     }
     rk->keys = keys;
+    rk->meta = meta;
     rk->realm_id = realm->id;
-    int64_t now = clock_now();
     for (size_t i = 0; i < n; i++) {
-        if (open_key(kr, &sks[i], &rk->keys[rk->n]) != KH_OK)
+        struct jose_key *k;
+        if (open_key(kr, &sks[i], &k) != KH_OK)
             continue; /* logged; the other keys still serve */
-        if (!rk->signer && sks[i].active_from <= now && strcmp(sks[i].alg, realm->alg) == 0)
-            rk->signer = rk->keys[rk->n];
-        rk->n++;
+        /* Strings that live as long as the key, not as long as the arena. */
+        rk->meta[rk->n] = (struct signing_key){
+            .kid = jose_key_kid(k),
+            .realm_id = realm->id,
+            .alg = jose_alg_name(jose_key_alg(k)),
+            .created_at = sks[i].created_at,
+            .active_from = sks[i].active_from,
+            .retire_at = sks[i].retire_at,
+        };
+        rk->keys[rk->n++] = k;
     }
     rc = build_jwks(rk);
     if (rc) {
@@ -231,20 +243,40 @@ static struct realm_keys **find_slot(struct keyring *kr, int64_t realm_id)
     return NULL;
 }
 
-static void fill(const struct realm_keys *rk, struct keyset *out)
+long keyring_signer_index(const struct signing_key *keys, size_t n, int64_t now)
 {
+    for (size_t i = 0; i < n; i++) {
+        const struct signing_key *k = &keys[i];
+        if (k->active_from <= now && (k->retire_at == 0 || k->retire_at > now))
+            return (long)i;
+    }
+    return -1;
+}
+
+/* The signer is chosen here, not at load: a key published ahead of its
+ * active_from must start signing when that time comes, re-read or not. */
+static enum kh_status fill(const struct realm_keys *rk, const struct realm *realm, struct keyset *out)
+{
+    (void)realm;
+    long i = keyring_signer_index(rk->meta, rk->n, clock_now());
     out->keys = (const struct jose_key *const *)rk->keys;
     out->n = rk->n;
-    out->signer = rk->signer;
+    out->signer = i >= 0 ? rk->keys[i] : NULL;
     out->jwks = rk->jwks.data;
     out->jwks_len = rk->jwks.len;
+    return out->signer ? KH_OK : KH_ERR_NOTFOUND;
+}
+
+static bool is_fresh(const struct realm_keys *rk, int64_t mono)
+{
+    return !rk->stale && mono - rk->checked_at < KEYRING_REFRESH_SECONDS;
 }
 
 /* Under the write lock: load the realm again and install the new set. */
 static enum kh_status reload(struct keyring *kr, const struct realm *realm, int64_t mono)
 {
     struct realm_keys **slot = find_slot(kr, realm->id);
-    if (slot && mono - (*slot)->checked_at < KEYRING_REFRESH_SECONDS)
+    if (slot && is_fresh(*slot, mono))
         return KH_OK; /* another thread just did it */
     struct realm_keys *fresh;
     enum kh_status rc = load_realm(kr, realm, &fresh);
@@ -270,24 +302,31 @@ static enum kh_status reload(struct keyring *kr, const struct realm *realm, int6
 enum kh_status keyring_get(struct keyring *kr, const struct realm *realm, struct keyset *out)
 {
     int64_t mono = clock_mono_us() / 1000000;
+    enum kh_status rc;
     pthread_rwlock_rdlock(&kr->lock);
     struct realm_keys **slot = find_slot(kr, realm->id);
-    if (slot && mono - (*slot)->checked_at < KEYRING_REFRESH_SECONDS) {
-        fill(*slot, out);
+    if (slot && is_fresh(*slot, mono)) {
+        rc = fill(*slot, realm, out);
         pthread_rwlock_unlock(&kr->lock);
-        return out->signer ? KH_OK : KH_ERR_NOTFOUND;
+        return rc;
     }
     pthread_rwlock_unlock(&kr->lock);
 
     pthread_rwlock_wrlock(&kr->lock);
-    enum kh_status rc = reload(kr, realm, mono);
-    if (!rc) {
-        fill(*find_slot(kr, realm->id), out);
-        if (!out->signer)
-            rc = KH_ERR_NOTFOUND;
-    }
+    rc = reload(kr, realm, mono);
+    if (!rc)
+        rc = fill(*find_slot(kr, realm->id), realm, out);
     pthread_rwlock_unlock(&kr->lock);
     return rc;
+}
+
+void keyring_invalidate(struct keyring *kr, int64_t realm_id)
+{
+    pthread_rwlock_wrlock(&kr->lock);
+    struct realm_keys **slot = find_slot(kr, realm_id);
+    if (slot)
+        (*slot)->stale = true;
+    pthread_rwlock_unlock(&kr->lock);
 }
 
 enum kh_status keyring_create_key(struct store *s, const uint8_t master[AEAD_KEY_LEN], int64_t realm_id,

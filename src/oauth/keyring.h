@@ -19,10 +19,19 @@
 
 #define KEYRING_REFRESH_SECONDS 5
 
+/* Resource servers may cache the JWKS this long (its Cache-Control max-age):
+ * a rotated key is published at once but signs only this much later, so
+ * every verifier has seen it before the first token it signs. */
+#define KEYRING_JWKS_MAX_AGE 300
+#define KEYRING_STR_(x) #x
+#define KEYRING_STR(x) KEYRING_STR_(x)
+/* The same as a string literal, for "public, max-age=" KEYRING_JWKS_MAX_AGE_STR. */
+#define KEYRING_JWKS_MAX_AGE_STR KEYRING_STR(KEYRING_JWKS_MAX_AGE)
+
 struct keyset {
     const struct jose_key *const *keys; /* every published key, newest first */
     size_t n;
-    const struct jose_key *signer;      /* the key that signs now */
+    const struct jose_key *signer;      /* the key that signs now (chosen at each get) */
     const char *jwks;                   /* the realm's JWKS document */
     size_t jwks_len;
 };
@@ -38,7 +47,23 @@ enum kh_status keyring_new(struct store *s, const uint8_t master[AEAD_KEY_LEN], 
     KH_MUST_CHECK;
 void keyring_free(struct keyring *kr);
 
+/* The realm's keys as of the last store read (at most KEYRING_REFRESH_SECONDS
+ * old). The signer is chosen at each call from those keys, so a key whose
+ * active_from passes starts signing at once, without waiting for a re-read.
+ * KH_ERR_NOTFOUND if no key may sign now (out is still filled). */
 enum kh_status keyring_get(struct keyring *kr, const struct realm *realm, struct keyset *out) KH_MUST_CHECK;
+
+/* The next keyring_get() of the realm reads the store again (after a
+ * rotation made in this process). */
+void keyring_invalidate(struct keyring *kr, int64_t realm_id);
+
+/* The signing rule, shared by the keyring and `keyhold key list`: among keys
+ * ordered newest first (as store_key_list returns them), the first whose
+ * active_from <= now and which is not retired (retire_at 0 or > now). The key
+ * fixes the algorithm; a realm's `alg` is what its next key is made with, so
+ * a rotation to another algorithm keeps the old key signing until the new one
+ * is active. Returns its index, or -1 if none. */
+long keyring_signer_index(const struct signing_key *keys, size_t n, int64_t now);
 
 /* Generates a key for the realm, seals it and stores it; it signs from
  * `active_from` on. Writes the new kid into kid_out (size >= 64) if not NULL. */

@@ -1,4 +1,5 @@
-/* manage.c - validated creation of realms, roles, users and clients. */
+/* manage.c - validated creation and change of realms, roles, users, clients
+ * and signing keys. */
 #include "oauth/manage.h"
 
 #include <ctype.h>
@@ -101,6 +102,51 @@ enum kh_status manage_realm_create(struct store *s, const uint8_t master[AEAD_KE
     rc = keyring_create_key(s, master, id, a, r.created_at, NULL);
     if (rc)
         *why = "creating the realm's signing key failed";
+    return rc;
+}
+
+/* Applies one optional number of seconds: MANAGE_KEEP leaves *dst alone. */
+static enum kh_status set_seconds(struct arena *a, int64_t v, int64_t lo, int64_t hi, const char *what,
+                                  const char *range, int64_t *dst, const char **why)
+{
+    if (v == MANAGE_KEEP)
+        return KH_OK;
+    if (v < lo || v > hi) {
+        *why = arena_printf(a, "the %s must be %s", what, range);
+        return KH_ERR_INVALID;
+    }
+    *dst = v;
+    return KH_OK;
+}
+
+#define LIFETIME_RANGE "1 to 31536000 seconds"
+#define CLIENT_LIFETIME_RANGE "0 (the realm's) or 1 to 31536000 seconds"
+#define GRACE_RANGE "0 to 3600 seconds"
+#define CLIENT_GRACE_RANGE "the realm's (-1) or 0 to 3600 seconds"
+_Static_assert(MANAGE_LIFETIME_MAX == 31536000 && MANAGE_GRACE_MAX == 3600, "update the ranges' text");
+
+enum kh_status manage_realm_update(struct store *s, struct arena *a, const char *realm,
+                                   const struct realm_settings *set, const char **why)
+{
+    struct realm r;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc)
+        return rc;
+    const int64_t max = MANAGE_LIFETIME_MAX;
+    if ((rc = set_seconds(a, set->access_ttl, 1, max, "access-token lifetime", LIFETIME_RANGE,
+                          &r.access_ttl, why)) ||
+        (rc = set_seconds(a, set->refresh_idle_ttl, 1, max, "refresh idle lifetime", LIFETIME_RANGE,
+                          &r.refresh_idle_ttl, why)) ||
+        (rc = set_seconds(a, set->session_max_ttl, 1, max, "session maximum lifetime", LIFETIME_RANGE,
+                          &r.session_max_ttl, why)) ||
+        (rc = set_seconds(a, set->offline_idle_ttl, 1, max, "offline idle lifetime", LIFETIME_RANGE,
+                          &r.offline_idle_ttl, why)) ||
+        (rc = set_seconds(a, set->refresh_grace, 0, MANAGE_GRACE_MAX, "refresh reuse grace", GRACE_RANGE,
+                          &r.refresh_grace, why)))
+        return rc;
+    rc = store_realm_update(s, &r);
+    if (rc)
+        *why = rc == KH_ERR_NOTFOUND ? "the realm was deleted meanwhile" : "the store failed";
     return rc;
 }
 
@@ -229,24 +275,35 @@ enum kh_status manage_user_set_enabled(struct store *s, struct arena *a, const c
     return rc;
 }
 
+static const struct {
+    const char *name;
+    unsigned bit;
+} GRANT_NAMES[] = {
+    {"password", GRANT_PASSWORD},
+    {"client_credentials", GRANT_CLIENT_CREDENTIALS},
+    {"refresh_token", GRANT_REFRESH_TOKEN},
+};
+#define N_GRANT_NAMES (sizeof GRANT_NAMES / sizeof GRANT_NAMES[0])
+
+const char *manage_grant_names(struct arena *a, unsigned grants)
+{
+    const char *out = "";
+    for (size_t i = 0; i < N_GRANT_NAMES; i++)
+        if (grants & GRANT_NAMES[i].bit)
+            out = arena_printf(a, "%s%s%s", out, *out ? "," : "", GRANT_NAMES[i].name);
+    return out;
+}
+
 /* "password,client_credentials" → bits; 0 for an unknown or empty list. */
 static unsigned parse_grants(const char *list)
 {
-    static const struct {
-        const char *name;
-        unsigned bit;
-    } names[] = {
-        {"password", GRANT_PASSWORD},
-        {"client_credentials", GRANT_CLIENT_CREDENTIALS},
-        {"refresh_token", GRANT_REFRESH_TOKEN},
-    };
     unsigned bits = 0;
     while (list && *list) {
         size_t n = strcspn(list, ",");
         unsigned bit = 0;
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-            if (strlen(names[i].name) == n && strncmp(list, names[i].name, n) == 0)
-                bit = names[i].bit;
+        for (size_t i = 0; i < N_GRANT_NAMES; i++)
+            if (strlen(GRANT_NAMES[i].name) == n && strncmp(list, GRANT_NAMES[i].name, n) == 0)
+                bit = GRANT_NAMES[i].bit;
         if (!bit)
             return 0;
         bits |= bit;
@@ -255,40 +312,51 @@ static unsigned parse_grants(const char *list)
     return bits;
 }
 
-static enum kh_status check_client(struct arena *a, const struct client_spec *spec, unsigned grants,
-                                   const char **scopes, const char **defaults, const char **why)
+static enum kh_status check_grants(unsigned grants, bool public_client, const char **why)
 {
-    struct scope_set allowed, def;
-    if (!is_name(spec->client_id, 255, "._:@-")) {
-        *why = "a client id is 1 to 255 of A-Z, a-z, 0-9, '.', '_', ':', '@' and '-'";
-        return KH_ERR_INVALID;
-    }
     if (!grants) {
         *why = "--grant takes a comma-separated list of password, client_credentials, refresh_token";
         return KH_ERR_INVALID;
     }
-    if (spec->opaque) {
-        *why = "opaque access tokens are not supported yet; clients get JWT access tokens";
-        return KH_ERR_INVALID;
-    }
-    if (spec->public_client && (grants & GRANT_CLIENT_CREDENTIALS)) {
+    if (public_client && (grants & GRANT_CLIENT_CREDENTIALS)) {
         *why = "a public client cannot use the client_credentials grant";
         return KH_ERR_INVALID;
     }
-    if (scope_parse(a, spec->scopes ? spec->scopes : "", &allowed) ||
-        scope_parse(a, spec->default_scopes ? spec->default_scopes : "", &def)) {
+    return KH_OK;
+}
+
+/* Allowed scopes and default scopes (NULL: all of the allowed), normalised. */
+static enum kh_status check_scopes(struct arena *a, const char *scopes, const char *defaults,
+                                   const char **scopes_out, const char **defaults_out, const char **why)
+{
+    struct scope_set allowed, def;
+    if (scope_parse(a, scopes ? scopes : "", &allowed) ||
+        scope_parse(a, defaults ? defaults : "", &def)) {
         *why = "a scope is malformed";
         return KH_ERR_INVALID;
     }
-    if (!spec->default_scopes)
+    if (!defaults)
         def = allowed;
     if (!scope_is_subset(&def, &allowed)) {
         *why = "every default scope must also be an allowed scope (--scope)";
         return KH_ERR_INVALID;
     }
-    *scopes = scope_join(a, &allowed);
-    *defaults = scope_join(a, &def);
+    *scopes_out = scope_join(a, &allowed);
+    *defaults_out = scope_join(a, &def);
     return KH_OK;
+}
+
+static enum kh_status check_client(struct arena *a, const struct client_spec *spec, unsigned grants,
+                                   const char **scopes, const char **defaults, const char **why)
+{
+    if (!is_name(spec->client_id, 255, "._:@-")) {
+        *why = "a client id is 1 to 255 of A-Z, a-z, 0-9, '.', '_', ':', '@' and '-'";
+        return KH_ERR_INVALID;
+    }
+    enum kh_status rc = check_grants(grants, spec->public_client, why);
+    if (rc)
+        return rc;
+    return check_scopes(a, spec->scopes, spec->default_scopes, scopes, defaults, why);
 }
 
 enum kh_status manage_client_create(struct store *s, struct arena *a, const char *realm,
@@ -316,6 +384,7 @@ enum kh_status manage_client_create(struct store *s, struct arena *a, const char
         .default_scopes = defaults,
         .enabled = true,
         .opaque = spec->opaque,
+        .refresh_grace = -1, /* lifetimes 0 and grace -1: the realm's */
         .created_at = clock_now(),
     };
     if (spec->owner) {
@@ -339,6 +408,242 @@ enum kh_status manage_client_create(struct store *s, struct arena *a, const char
         return rc;
     }
     *secret = sec;
+    return KH_OK;
+}
+
+enum kh_status manage_client_get(struct store *s, struct arena *a, const char *realm,
+                                 const char *client_id, struct client *out, const char **why)
+{
+    struct realm r;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc)
+        return rc;
+    rc = store_client_find(s, a, r.id, client_id, out);
+    if (rc == KH_ERR_NOTFOUND)
+        *why = arena_printf(a, "there is no client \"%s\" in realm \"%s\"", client_id, realm);
+    else if (rc)
+        *why = "the store failed";
+    return rc;
+}
+
+/* The defaults after an update: given ones; else, with new scopes, defaults
+ * that were all of the old scopes follow the new ones, others stay. */
+static const char *updated_defaults(struct arena *a, const struct client *c,
+                                    const struct client_settings *set)
+{
+    if (set->default_scopes || !set->scopes)
+        return set->default_scopes ? set->default_scopes : c->default_scopes;
+    struct scope_set old, old_def;
+    if (scope_parse(a, c->scopes, &old) || scope_parse(a, c->default_scopes, &old_def))
+        return c->default_scopes; /* check_scopes reports it */
+    bool all = old.n == old_def.n && scope_is_subset(&old, &old_def);
+    return all ? NULL : c->default_scopes;
+}
+
+static enum kh_status update_lifetimes(struct arena *a, struct client *c,
+                                       const struct client_settings *set, const char **why)
+{
+    const int64_t max = MANAGE_LIFETIME_MAX;
+    enum kh_status rc;
+    if ((rc = set_seconds(a, set->access_ttl, 0, max, "access-token lifetime", CLIENT_LIFETIME_RANGE,
+                          &c->access_ttl, why)) ||
+        (rc = set_seconds(a, set->refresh_idle_ttl, 0, max, "refresh idle lifetime",
+                          CLIENT_LIFETIME_RANGE, &c->refresh_idle_ttl, why)) ||
+        (rc = set_seconds(a, set->session_max_ttl, 0, max, "session maximum lifetime",
+                          CLIENT_LIFETIME_RANGE, &c->session_max_ttl, why)) ||
+        (rc = set_seconds(a, set->offline_idle_ttl, 0, max, "offline idle lifetime",
+                          CLIENT_LIFETIME_RANGE, &c->offline_idle_ttl, why)))
+        return rc;
+    return set_seconds(a, set->refresh_grace, -1, MANAGE_GRACE_MAX, "refresh reuse grace",
+                       CLIENT_GRACE_RANGE, &c->refresh_grace, why);
+}
+
+enum kh_status manage_client_update(struct store *s, struct arena *a, const char *realm,
+                                    const char *client_id, const struct client_settings *set,
+                                    struct client *out, const char **why)
+{
+    struct client c;
+    enum kh_status rc = manage_client_get(s, a, realm, client_id, &c, why);
+    if (rc)
+        return rc;
+    rc = update_lifetimes(a, &c, set, why);
+    if (rc)
+        return rc;
+    if (set->grants) {
+        unsigned grants = parse_grants(set->grants);
+        rc = check_grants(grants, !c.confidential, why);
+        if (rc)
+            return rc;
+        c.grants = grants;
+    }
+    if (set->scopes || set->default_scopes) {
+        const char *scopes = set->scopes ? set->scopes : c.scopes;
+        rc = check_scopes(a, scopes, updated_defaults(a, &c, set), &c.scopes, &c.default_scopes, why);
+        if (rc)
+            return rc;
+    }
+    if (set->opaque >= 0)
+        c.opaque = set->opaque != 0;
+    if (set->enabled >= 0)
+        c.enabled = set->enabled != 0;
+    rc = store_client_update(s, &c);
+    if (rc) {
+        *why = rc == KH_ERR_NOTFOUND ? "the client was deleted meanwhile" : "the store failed";
+        return rc;
+    }
+    if (out)
+        *out = c;
+    return KH_OK;
+}
+
+enum kh_status manage_client_rotate_secret(struct store *s, struct arena *a, const char *realm,
+                                           const char *client_id, int64_t grace_seconds,
+                                           const char **secret, int64_t *old_until, const char **why)
+{
+    struct client c;
+    enum kh_status rc = manage_client_get(s, a, realm, client_id, &c, why);
+    if (rc)
+        return rc;
+    if (!c.confidential) {
+        *why = arena_printf(a, "client \"%s\" is public: it has no secret to rotate", client_id);
+        return KH_ERR_INVALID;
+    }
+    if (grace_seconds < 0 || grace_seconds > MANAGE_LIFETIME_MAX) {
+        *why = "the grace of the previous secret must be 0 to 31536000 seconds";
+        return KH_ERR_INVALID;
+    }
+    char *sec = arena_alloc(a, SECRET_LEN + 1);
+    uint8_t hash[SHA256_LEN];
+    secret_new(SECRET_CLIENT, sec);
+    secret_hash(sec, SECRET_LEN, hash);
+    int64_t until = grace_seconds > 0 ? clock_now() + grace_seconds : 0;
+    rc = store_client_rotate_secret(s, c.realm_id, c.client_id, hash, until);
+    if (rc) {
+        *why = rc == KH_ERR_NOTFOUND ? "the client was deleted meanwhile" : "the store failed";
+        return rc;
+    }
+    *secret = sec;
+    *old_until = until;
+    return KH_OK;
+}
+
+/* The rotation's algorithm: `asked`, else the realm's. */
+static enum kh_status rotation_alg(const struct realm *r, const char *asked, enum jose_alg *out,
+                                   const char **why)
+{
+    if (asked && jose_alg_parse(asked, out)) {
+        *why = "the algorithm must be ES256, RS256 or EdDSA";
+        return KH_ERR_INVALID;
+    }
+    if (asked)
+        return KH_OK;
+    if (jose_alg_parse(r->alg, out)) {
+        *why = "the realm's algorithm in the store is unknown";
+        return KH_ERR_INTERNAL;
+    }
+    return KH_OK;
+}
+
+/* Schedules the older keys' retirement (in place in old[]); a key keeps a
+ * later date it had, unless they go at once. */
+static enum kh_status retire_older(struct store *s, struct signing_key *old, size_t n, int64_t retire_at,
+                                   bool at_once)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (at_once || old[i].retire_at == 0 || old[i].retire_at < retire_at)
+            old[i].retire_at = retire_at;
+        enum kh_status rc = store_key_update(s, old[i].kid, old[i].active_from, old[i].retire_at);
+        if (rc && rc != KH_ERR_NOTFOUND) /* NOTFOUND: gone meanwhile, nothing to retire */
+            return rc;
+        old[i].private_enc = NULL; /* the caller needs no secret */
+        old[i].private_enc_len = 0;
+    }
+    return KH_OK;
+}
+
+enum kh_status manage_key_rotate(struct store *s, const uint8_t master[AEAD_KEY_LEN], struct arena *a,
+                                 const char *realm, const char *alg, bool now, bool revoke_old,
+                                 struct key_rotation *out, const char **why)
+{
+    struct realm r;
+    enum jose_alg ja;
+    struct signing_key *old;
+    size_t n_old;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc || (rc = rotation_alg(&r, alg, &ja, why)))
+        return rc;
+    int64_t longest;
+    rc = store_client_max_access_ttl(s, r.id, &longest);
+    if (rc) {
+        *why = "the store failed";
+        return rc;
+    }
+    if (longest < r.access_ttl)
+        longest = r.access_ttl;
+    rc = store_key_list(s, a, r.id, &old, &n_old);
+    if (rc) {
+        *why = "the store failed";
+        return rc;
+    }
+    /* The new key is published first: until it signs, the old ones still do. */
+    int64_t t = clock_now();
+    struct key_rotation rot = {.alg = jose_alg_name(ja), .active_from = t};
+    if (!now && !revoke_old)
+        rot.active_from = t + KEYRING_JWKS_MAX_AGE;
+    char *kid = arena_alloc(a, 64);
+    rc = keyring_create_key(s, master, r.id, ja, rot.active_from, kid);
+    if (rc) {
+        *why = "creating the new signing key failed";
+        return rc;
+    }
+    rot.kid = kid;
+    rot.revoked_old = revoke_old;
+    rot.older = old;
+    rot.n_older = n_old;
+    if (strcmp(r.alg, rot.alg) != 0) { /* the realm's next keys follow the new one */
+        r.alg = rot.alg;
+        if ((rc = store_realm_update(s, &r))) {
+            *why = "the new key was created, but recording the realm's new algorithm failed";
+            return rc;
+        }
+    }
+    /* Tokens signed by an older key live at most `longest` after it stops signing. */
+    int64_t retire_at = revoke_old ? t : rot.active_from + longest;
+    rc = retire_older(s, old, n_old, retire_at, revoke_old);
+    if (rc) {
+        *why = "the new key was created, but retiring the older keys failed; run the rotation again";
+        return rc;
+    }
+    *out = rot;
+    return KH_OK;
+}
+
+enum kh_status manage_key_list(struct store *s, struct arena *a, const char *realm,
+                               struct key_info **out, size_t *n, const char **why)
+{
+    struct realm r;
+    struct signing_key *keys;
+    size_t nk;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc)
+        return rc;
+    rc = store_key_list(s, a, r.id, &keys, &nk);
+    if (rc) {
+        *why = "the store failed";
+        return rc;
+    }
+    int64_t t = clock_now();
+    long signer = keyring_signer_index(keys, nk, t);
+    struct key_info *info = arena_alloc(a, (nk ? nk : 1) * sizeof *info);
+    for (size_t i = 0; i < nk; i++) {
+        const char *state = keys[i].active_from > t ? "next" : "previous";
+        if ((long)i == signer)
+            state = "active";
+        info[i] = (struct key_info){keys[i].kid, keys[i].alg, keys[i].active_from, keys[i].retire_at,
+                                    state};
+    }
+    *out = info;
+    *n = nk;
     return KH_OK;
 }
 

@@ -6,6 +6,7 @@
 #define KH_OAUTH_MANAGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "core/aead.h"
 #include "core/arena.h"
 #include "core/secret.h"
@@ -20,6 +21,27 @@ enum kh_status manage_realm_create(struct store *s, const uint8_t master[AEAD_KE
 /* Finds a realm by name; *why says "no realm X" when it is missing. */
 enum kh_status manage_realm_get(struct store *s, struct arena *a, const char *name, struct realm *out,
                                 const char **why) KH_MUST_CHECK;
+
+/* Bounds of the settings below, in seconds. */
+#define MANAGE_LIFETIME_MAX 31536000 /* one year */
+#define MANAGE_GRACE_MAX 3600
+/* A setting left as it is (every settings field starts from it). */
+#define MANAGE_KEEP INT64_MIN
+
+/* Lifetimes 1..MANAGE_LIFETIME_MAX, refresh_grace 0..MANAGE_GRACE_MAX, or MANAGE_KEEP. */
+struct realm_settings {
+    int64_t access_ttl;
+    int64_t refresh_idle_ttl;
+    int64_t session_max_ttl;
+    int64_t offline_idle_ttl;
+    int64_t refresh_grace;
+};
+#define MANAGE_REALM_SETTINGS_KEEP \
+    ((struct realm_settings){MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP})
+
+/* Changes the given settings; nothing is written if one of them is invalid. */
+enum kh_status manage_realm_update(struct store *s, struct arena *a, const char *realm,
+                                   const struct realm_settings *set, const char **why) KH_MUST_CHECK;
 
 enum kh_status manage_role_create(struct store *s, struct arena *a, const char *realm, const char *name,
                                   const char *const *permissions, size_t n, bool all_permissions,
@@ -52,10 +74,85 @@ struct client_spec {
     bool public_client;
     bool opaque;
 };
-/* On success *secret is the new secret (arena) for a confidential client, else NULL. */
+/* On success *secret is the new secret (arena) for a confidential client, else NULL.
+ * The client's lifetimes and refresh reuse grace are the realm's. */
 enum kh_status manage_client_create(struct store *s, struct arena *a, const char *realm,
                                     const struct client_spec *spec, const char **secret,
                                     const char **why) KH_MUST_CHECK;
+
+/* Finds a client; *why names it when it is missing. */
+enum kh_status manage_client_get(struct store *s, struct arena *a, const char *realm,
+                                 const char *client_id, struct client *out, const char **why) KH_MUST_CHECK;
+
+/* What client update changes; every field starts as "keep" (MANAGE_CLIENT_SETTINGS_KEEP).
+ * Lifetimes: 0 = the realm's, else 1..MANAGE_LIFETIME_MAX. refresh_grace: -1 = the
+ * realm's, else 0..MANAGE_GRACE_MAX. grants, scopes, default_scopes: NULL keeps them,
+ * else validated as at creation; new scopes without new default scopes keep the
+ * defaults if they were all the scopes (they follow), else keep them as they are
+ * (which must then be allowed scopes). opaque, enabled: -1 keeps, 0 or 1 sets. */
+struct client_settings {
+    int64_t access_ttl;
+    int64_t refresh_idle_ttl;
+    int64_t session_max_ttl;
+    int64_t offline_idle_ttl;
+    int64_t refresh_grace;
+    const char *grants;
+    const char *scopes;
+    const char *default_scopes;
+    int opaque;
+    int enabled;
+};
+#define MANAGE_CLIENT_SETTINGS_KEEP                                                          \
+    ((struct client_settings){MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, \
+                              NULL, NULL, NULL, -1, -1})
+
+/* Changes the given settings; nothing is written if one of them is invalid.
+ * *out (if not NULL) is the client as it is now. */
+enum kh_status manage_client_update(struct store *s, struct arena *a, const char *realm,
+                                    const char *client_id, const struct client_settings *set,
+                                    struct client *out, const char **why) KH_MUST_CHECK;
+
+/* A new secret for a confidential client (*secret, arena; shown once). The
+ * previous one keeps working for grace_seconds (0..MANAGE_LIFETIME_MAX; 0: not
+ * at all): *old_until is when it stops (0 with no grace). A public client is
+ * refused (KH_ERR_INVALID). Two secrets at most: an older previous one ends. */
+enum kh_status manage_client_rotate_secret(struct store *s, struct arena *a, const char *realm,
+                                           const char *client_id, int64_t grace_seconds,
+                                           const char **secret, int64_t *old_until,
+                                           const char **why) KH_MUST_CHECK;
+
+/* "password,client_credentials,refresh_token" for a grant bitmask (arena). */
+const char *manage_grant_names(struct arena *a, unsigned grants);
+
+
+struct key_rotation {
+    const char *kid;          /* the new key */
+    const char *alg;
+    int64_t active_from;      /* it signs from then on */
+    bool revoked_old;         /* the older keys were retired at once (revoke_old) */
+    struct signing_key *older; /* the older keys with their new retire_at (no secret) */
+    size_t n_older;
+};
+/* Creates a key of `alg` (NULL: the realm's; another one becomes the realm's
+ * algorithm for later keys) that is published at once and signs from now +
+ * KEYRING_JWKS_MAX_AGE, or from now with `now`. Every older key gets retire_at
+ * = the new key's active_from + the longest access-token lifetime of the
+ * realm and its clients, or keeps a later one it had; `revoke_old`
+ * (implies `now`) retires them at once (retire_at = now). *out is in the arena. */
+enum kh_status manage_key_rotate(struct store *s, const uint8_t master[AEAD_KEY_LEN], struct arena *a,
+                                 const char *realm, const char *alg, bool now, bool revoke_old,
+                                 struct key_rotation *out, const char **why) KH_MUST_CHECK;
+
+struct key_info {
+    const char *kid;
+    const char *alg;
+    int64_t active_from;
+    int64_t retire_at;        /* 0: not scheduled */
+    const char *state;        /* "next" (not signing yet), "active" (signs now), "previous" */
+};
+/* The realm's published keys (not retired), newest first, in the arena. */
+enum kh_status manage_key_list(struct store *s, struct arena *a, const char *realm,
+                               struct key_info **out, size_t *n, const char **why) KH_MUST_CHECK;
 
 /* Completes whatever is missing of the default realm's bootstrap: realm, key,
  * `admin` role and user, public `admin-cli` client. *admin_password is set

@@ -1,8 +1,6 @@
 /* token.c - the token endpoint: client authentication and grant dispatch. */
 #include <string.h>
 #include "core/clock.h"
-#include "core/log.h"
-#include "core/secret.h"
 #include "oauth/grant.h"
 
 static const struct grant *const GRANTS[] = {
@@ -30,39 +28,6 @@ enum oauth_run oauth_token_run(const struct token_request *req)
     return g ? g->where : OAUTH_RUN_INLINE;
 }
 
-/* RFC 6749 §2.3: a confidential client proves its secret; a public client
- * only names itself and must not send a secret. */
-static struct oauth_outcome authenticate_client(const struct oauth *o, struct arena *a,
-                                                const struct token_request *req, struct client *out)
-{
-    static const struct oauth_outcome bad = {OAUTH_INVALID_CLIENT, "Invalid client or Invalid client credentials"};
-    if (!req->client_id || !*req->client_id)
-        return bad;
-    struct client c;
-    enum kh_status rc = store_client_find(o->store, a, req->realm->id, req->client_id, &c);
-    if (rc == KH_ERR_NOTFOUND)
-        return bad;
-    if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
-    if (!c.enabled)
-        return bad;
-    if (!c.confidential) {
-        if (req->client_secret)
-            return bad;
-        *out = c;
-        return OUTCOME_OK;
-    }
-    const char *secret = req->client_secret;
-    if (!secret || !secret_check(SECRET_CLIENT, secret, strlen(secret)))
-        return bad;
-    uint8_t hash[SHA256_LEN];
-    secret_hash(secret, strlen(secret), hash);
-    if (!secret_equal(hash, c.secret_hash, SHA256_LEN))
-        return bad;
-    *out = c;
-    return OUTCOME_OK;
-}
-
 /* The refresh grant is open to every client that may use the password grant
  * (as in Keycloak); client_credentials clients must list it explicitly. */
 static bool client_may_use(const struct client *c, const struct grant *g)
@@ -80,14 +45,17 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
     const struct grant *grant = grant_find(req->grant_type);
     if (!grant)
         return OUTCOME(OAUTH_UNSUPPORTED_GRANT_TYPE, "Unsupported grant_type");
+    int64_t now = req->now ? req->now : clock_now();
     struct client client;
-    struct oauth_outcome out = authenticate_client(o, a, req, &client);
+    struct oauth_outcome out = oauth_client_authenticate(o, a, req->realm, req->client_id,
+                                                         req->client_secret, now, &client);
     if (out.error)
         return out;
     if (!client_may_use(&client, grant))
         return OUTCOME(OAUTH_UNAUTHORIZED_CLIENT, "The client is not allowed to use this grant type");
     struct token_response r = {0};
-    struct grant_ctx g = {.o = o, .a = a, .req = req, .client = &client, .now = clock_now(), .resp = &r};
+    struct grant_ctx g = {.o = o, .a = a, .req = req, .client = &client, .now = now, .resp = &r};
+    lifetime_effective(req->realm, &client, &g.life);
     out = grant->run(&g);
     if (!out.error)
         *resp = r;

@@ -40,6 +40,7 @@ struct realm {
     int64_t refresh_idle_ttl;     /* default 1800 */
     int64_t session_max_ttl;      /* default 36000 */
     int64_t offline_idle_ttl;     /* default 2592000 */
+    int64_t refresh_grace;        /* seconds a rotated refresh token may be retried once; default 0 */
     int64_t created_at;
 };
 
@@ -87,6 +88,14 @@ struct client {
     bool enabled;
     bool opaque;                  /* access token format: opaque instead of JWT */
     int64_t access_ttl;           /* 0: the realm's */
+    int64_t refresh_idle_ttl;     /* 0: the realm's */
+    int64_t session_max_ttl;      /* 0: the realm's */
+    int64_t offline_idle_ttl;     /* 0: the realm's */
+    int64_t refresh_grace;        /* -1: the realm's; 0 or more: this client's */
+    /* The previous secret during a rotation's grace (read only here; written by
+     * client_rotate_secret): valid while old_secret_until > now. */
+    uint8_t old_secret_hash[SHA256_LEN];
+    int64_t old_secret_until;     /* 0: no previous secret */
     int64_t created_at;
 };
 
@@ -112,11 +121,34 @@ struct refresh_token {
     int64_t issued_at;
     int64_t expires_at;           /* idle expiry of this token */
     int64_t used_at;              /* 0 until rotated */
+    bool retried;                 /* presented again once within the reuse grace */
     /* joined from the session (read only, ignored on insert): */
     int64_t session_expires_at;
     int64_t session_revoked_at;
     int64_t auth_time;
     bool offline;
+};
+
+/* An opaque access token (kha_…) as stored: only its SHA-256. */
+struct access_token {
+    uint8_t hash[SHA256_LEN];
+    int64_t realm_id;
+    const char *client_id;
+    const char *subject;          /* the token's `sub`: user id or the client's id */
+    const char *user_id;          /* NULL when the subject is a client */
+    const char *session_id;       /* NULL without a session */
+    const char *scope;
+    int64_t issued_at;
+    int64_t expires_at;
+    int64_t revoked_at;           /* 0 while valid */
+};
+
+/* What one purge pass removed (see purge). */
+struct purge_counts {
+    size_t refresh_tokens;
+    size_t sessions;
+    size_t access_tokens;
+    size_t revoked_jtis;
 };
 
 struct signing_key {
@@ -152,6 +184,8 @@ struct store_ops {
     enum kh_status (*realm_create)(struct store *s, const struct realm *r, int64_t *id_out);
     enum kh_status (*realm_find)(struct store *s, struct arena *a, const char *name, struct realm *out);
     enum kh_status (*realm_list)(struct store *s, struct arena *a, struct realm **out, size_t *n);
+    /* Writes alg, the ttls and refresh_grace of r (found by r->id). */
+    enum kh_status (*realm_update)(struct store *s, const struct realm *r);
 
     enum kh_status (*role_create)(struct store *s, const struct role *r, int64_t *id_out);
     enum kh_status (*role_find)(struct store *s, struct arena *a, int64_t realm_id, const char *name, struct role *out);
@@ -173,22 +207,57 @@ struct store_ops {
                                   struct client *out);
     enum kh_status (*client_set_secret)(struct store *s, int64_t realm_id, const char *client_id,
                                         const uint8_t hash[SHA256_LEN]);
+    /* Writes the lifetime overrides, refresh_grace, scopes, default_scopes,
+     * grants, enabled and opaque of c (found by realm_id + client_id). */
+    enum kh_status (*client_update)(struct store *s, const struct client *c);
+    /* The longest access-token lifetime any client of the realm overrides (0: none). */
+    enum kh_status (*client_max_access_ttl)(struct store *s, int64_t realm_id, int64_t *out);
+    /* One statement: the current secret becomes the old one, valid until
+     * old_until (0: not at all), and `hash` the current one. KH_ERR_NOTFOUND
+     * for an unknown or public client. */
+    enum kh_status (*client_rotate_secret)(struct store *s, int64_t realm_id, const char *client_id,
+                                           const uint8_t hash[SHA256_LEN], int64_t old_until);
 
     /* Starts a session and stores its first refresh token, in one transaction. */
     enum kh_status (*session_start)(struct store *s, const struct session *sess,
                                     const struct refresh_token *first);
     enum kh_status (*refresh_find)(struct store *s, struct arena *a, const uint8_t hash[SHA256_LEN],
                                    struct refresh_token *out);
-    /* One transaction: marks `old_hash` used with one `UPDATE … WHERE hash = ? AND used_at IS NULL`
-     * and, if exactly one row changed, inserts `next`. If no row changed the token was
-     * already used (a replay or a lost race): the session is revoked and KH_ERR_CONFLICT
-     * returned. KH_ERR_NOTFOUND if no such token. */
+    /* One transaction: marks `old_hash` used with one atomic UPDATE and, if
+     * exactly one row changed, inserts `next`. The UPDATE matches a token not yet
+     * used, or (grace > 0) one used less than `grace` seconds ago and not yet
+     * retried, which it marks retried: a client that lost a response may retry
+     * once. If no row changed the token was already used (a replay or a lost
+     * race): the session is revoked and KH_ERR_CONFLICT returned.
+     * KH_ERR_NOTFOUND if no such token. */
     enum kh_status (*refresh_rotate)(struct store *s, const uint8_t old_hash[SHA256_LEN],
-                                     const struct refresh_token *next, int64_t now);
+                                     const struct refresh_token *next, int64_t now, int64_t grace);
     /* Revokes the session (the token family) and every refresh token of it. */
     enum kh_status (*session_revoke)(struct store *s, const char *session_id, int64_t now);
 
+    /* The session itself (revoked_at 0 while alive); KH_ERR_NOTFOUND. */
+    enum kh_status (*session_find)(struct store *s, struct arena *a, const char *session_id,
+                                   struct session *out);
+
+    enum kh_status (*access_insert)(struct store *s, const struct access_token *t);
+    enum kh_status (*access_find)(struct store *s, struct arena *a, const uint8_t hash[SHA256_LEN],
+                                  struct access_token *out);
+    enum kh_status (*access_revoke)(struct store *s, const uint8_t hash[SHA256_LEN], int64_t now);
+    /* A revoked JWT access token, remembered by its jti until it expires.
+     * Inserting a jti twice is KH_OK. */
+    enum kh_status (*jti_revoke)(struct store *s, int64_t realm_id, const char *jti, int64_t expires_at);
+    /* KH_OK if the jti is revoked, KH_ERR_NOTFOUND if not. */
+    enum kh_status (*jti_is_revoked)(struct store *s, int64_t realm_id, const char *jti);
+
+    /* Deletes at most `batch` rows of each kind that can no longer matter —
+     * refresh tokens expired or of an ended session, sessions expired or
+     * revoked with no token left, opaque access tokens and revoked jtis past
+     * their expiry — each kind in its own short transaction. */
+    enum kh_status (*purge)(struct store *s, int64_t now, size_t batch, struct purge_counts *out);
+
     enum kh_status (*key_insert)(struct store *s, const struct signing_key *k);
+    /* Sets a key's active_from and retire_at (KH_ERR_NOTFOUND for an unknown kid). */
+    enum kh_status (*key_update)(struct store *s, const char *kid, int64_t active_from, int64_t retire_at);
     /* Every key of the realm not yet retired, newest first. */
     enum kh_status (*key_list)(struct store *s, struct arena *a, int64_t realm_id,
                                struct signing_key **out, size_t *n);
@@ -229,6 +298,18 @@ void store_close(struct store *s);
 #define store_refresh_find(s, ...) ((s)->ops->refresh_find((s), __VA_ARGS__))
 #define store_refresh_rotate(s, ...) ((s)->ops->refresh_rotate((s), __VA_ARGS__))
 #define store_session_revoke(s, ...) ((s)->ops->session_revoke((s), __VA_ARGS__))
+#define store_realm_update(s, ...) ((s)->ops->realm_update((s), __VA_ARGS__))
+#define store_client_update(s, ...) ((s)->ops->client_update((s), __VA_ARGS__))
+#define store_client_max_access_ttl(s, ...) ((s)->ops->client_max_access_ttl((s), __VA_ARGS__))
+#define store_client_rotate_secret(s, ...) ((s)->ops->client_rotate_secret((s), __VA_ARGS__))
+#define store_session_find(s, ...) ((s)->ops->session_find((s), __VA_ARGS__))
+#define store_access_insert(s, ...) ((s)->ops->access_insert((s), __VA_ARGS__))
+#define store_access_find(s, ...) ((s)->ops->access_find((s), __VA_ARGS__))
+#define store_access_revoke(s, ...) ((s)->ops->access_revoke((s), __VA_ARGS__))
+#define store_jti_revoke(s, ...) ((s)->ops->jti_revoke((s), __VA_ARGS__))
+#define store_jti_is_revoked(s, ...) ((s)->ops->jti_is_revoked((s), __VA_ARGS__))
+#define store_purge(s, ...) ((s)->ops->purge((s), __VA_ARGS__))
+#define store_key_update(s, ...) ((s)->ops->key_update((s), __VA_ARGS__))
 #define store_key_insert(s, ...) ((s)->ops->key_insert((s), __VA_ARGS__))
 #define store_key_list(s, ...) ((s)->ops->key_list((s), __VA_ARGS__))
 

@@ -9,14 +9,18 @@ Run with:  KEYHOLD_BIN=build/asan/keyhold /usr/bin/python3 -m pytest -q tests/in
 """
 
 import base64
+import contextlib
 import itertools
 import json
 import os
 import re
+import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +94,73 @@ def describe(resp):
     return f"{resp.request.method} {resp.url} -> {resp.status_code} {resp.text[:500]!r}"
 
 
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def well_formed_secret(prefix):
+    """A never-issued but well-formed keyhold secret (khs_/khr_/kha_): 43 random base62
+    characters and the CRC32 of what precedes it as 6 base62 digits (src/core/secret.c),
+    so the server has to look it up rather than refuse it by its form."""
+    body = prefix + "_" + "".join(secrets.choice(BASE62) for _ in range(43))
+    crc, digits = zlib.crc32(body.encode()), []
+    for _ in range(6):
+        digits.append(BASE62[crc % 62])
+        crc //= 62
+    return body + "".join(reversed(digits))
+
+
+def altered(secret):
+    """The secret with its last character changed: always different from it."""
+    return secret[:-1] + ("y" if secret.endswith("x") else "x")
+
+
+def wait_until(probe, timeout, what, interval=0.25, detail=None):
+    """Call probe() until it returns something true, at most `timeout` seconds; return that
+    value, or fail saying what was awaited and what probe() (or detail(), if given) said
+    last. A deadline, not a timing assertion: the contract gives an upper bound (e.g. keys
+    re-read every 5 s)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = probe()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            seen = detail() if detail is not None else last
+            pytest.fail(f"not within {timeout}s: {what}; last seen: {seen!r}")
+        time.sleep(interval)
+
+
+def db_rows(db, sql, params=()):
+    """Run one query on the server's SQLite file through a read-only connection."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def db_count(db, sql, params=()):
+    return db_rows(db, sql, params)[0][0]
+
+
+# name: (path under /realms/{r}/protocol/openid-connect/, short alias of the default realm)
+ENDPOINTS = {
+    "token": ("token", "/connect/token"),
+    "introspect": ("token/introspect", "/connect/introspect"),
+    "revoke": ("revoke", "/connect/revocation"),
+    "userinfo": ("userinfo", "/connect/userinfo"),
+    "logout": ("logout", "/connect/logout"),
+}
+CLIENT_REALM = object()   # "the client's own realm" for KeyholdServer.client_post
+
+
+def _options(options):
+    args = []
+    for name, value in options.items():
+        args += ["--" + name.replace("_", "-"), str(value)]
+    return args
+
+
 @dataclass
 class Client:
     client_id: str
@@ -119,8 +190,9 @@ class KeyholdServer:
 
     # -- process ---------------------------------------------------------------------------
 
-    def start(self, options_from_env=False, extra_env=None):
-        """Start `keyhold serve`; options_from_env passes listen/db/public-url as KEYHOLD_*."""
+    def start(self, options_from_env=False, extra_env=None, extra_args=()):
+        """Start `keyhold serve`; options_from_env passes listen/db/public-url as KEYHOLD_*;
+        extra_args are appended to the command line (e.g. --purge-interval 1)."""
         assert self.proc is None, "server already running"
         self.starts += 1
         self.stdout_path = self.workdir / f"{self.name}.{self.starts}.stdout"
@@ -133,6 +205,7 @@ class KeyholdServer:
                 env["KEYHOLD_" + name] = value
             else:
                 argv += ["--" + name.lower().replace("_", "-"), value]
+        argv += [str(a) for a in extra_args]
         env.update(extra_env or {})
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
@@ -332,6 +405,113 @@ class KeyholdServer:
         assert resp.status_code == 200, describe(resp)
         return resp.json()
 
+    def kids(self, realm="main"):
+        return {key["kid"] for key in self.jwks(realm)["keys"]}
+
+    # -- token lifecycle (issue 4) ---------------------------------------------------------
+
+    def endpoint_url(self, name, realm="main"):
+        """URL of a realm endpoint by name (see ENDPOINTS); realm=None: the short alias."""
+        path, alias = ENDPOINTS[name]
+        if realm is None:
+            return self.base + alias
+        return f"{self.base}/realms/{realm}/protocol/openid-connect/{path}"
+
+    def client_post(self, name, data, client=None, auth="basic", realm=CLIENT_REALM,
+                    session=None, **kw):
+        """POST a form (a dict, or a list of pairs to repeat a parameter) to an endpoint with
+        client authentication as token() does; realm: CLIENT_REALM (the default) for the
+        client's realm, None for the alias."""
+        if realm is CLIENT_REALM:
+            realm = client.realm if client is not None else "main"
+        form = dict(data) if isinstance(data, dict) else list(data)
+        if client is not None:
+            if auth == "basic" and client.secret is not None:
+                kw["auth"] = (client.client_id, client.secret)
+            elif auth == "post" and client.secret is not None:
+                form = _with(form, client_id=client.client_id, client_secret=client.secret)
+            elif auth in ("public", "basic", "post"):
+                form = _with(form, client_id=client.client_id)
+            else:
+                raise ValueError(auth)
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        return (session or requests).post(self.endpoint_url(name, realm), data=form, **kw)
+
+    def introspect(self, client, token, hint=None, **kw):
+        """RFC 7662 introspection; returns the Response."""
+        data = {"token": token, **({"token_type_hint": hint} if hint else {})}
+        return self.client_post("introspect", data, client, **kw)
+
+    def introspection(self, client, token, **kw):
+        """The introspection answer's JSON, asserting 200 and a boolean `active`."""
+        resp = self.introspect(client, token, **kw)
+        assert resp.status_code == 200, describe(resp)
+        assert resp.headers.get("Content-Type", "").startswith("application/json"), \
+            describe(resp)
+        body = resp.json()
+        assert isinstance(body.get("active"), bool), describe(resp)
+        return body
+
+    def is_active(self, client, token, **kw):
+        return self.introspection(client, token, **kw)["active"]
+
+    def revoke(self, client, token, hint=None, **kw):
+        """RFC 7009 revocation; returns the Response."""
+        data = {"token": token, **({"token_type_hint": hint} if hint else {})}
+        return self.client_post("revoke", data, client, **kw)
+
+    def logout(self, client, refresh_token, **kw):
+        return self.client_post("logout", {"refresh_token": refresh_token}, client, **kw)
+
+    def userinfo(self, token, method="GET", via="header", realm="main", **kw):
+        """Call userinfo with the token in the Authorization header or (POST) the form."""
+        url = self.endpoint_url("userinfo", realm)
+        kw.setdefault("timeout", HTTP_TIMEOUT)
+        headers = dict(kw.pop("headers", {}))
+        if via == "header":
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+            return requests.request(method, url, headers=headers, **kw)
+        assert method == "POST" and via == "form", (method, via)
+        return requests.post(url, data={"access_token": token}, headers=headers, **kw)
+
+    def realm_update(self, realm, **options):
+        """`keyhold realm update REALM --access-token-lifetime 2 ...` from keyword
+        arguments (access_token_lifetime=2, refresh_reuse_grace=5, ...)."""
+        self.cli_ok("realm", "update", realm, *_options(options))
+
+    def client_update(self, client, *flags, **options):
+        """`keyhold client update REALM ID [flags] [--option value ...]`."""
+        self.cli_ok("client", "update", client.realm, client.client_id, *flags,
+                    *_options(options))
+
+    def rotate_secret(self, client, grace=None):
+        """Rotate a client's secret; returns the --json answer and updates `client`."""
+        args = ["client", "rotate-secret", client.realm, client.client_id]
+        if grace is not None:
+            args += ["--grace", grace]
+        out = self.cli_json(*args)
+        assert out.get("client_id") == client.client_id, out
+        assert str(out.get("client_secret", "")).startswith("khs_"), out
+        client.secret = out["client_secret"]
+        return out
+
+    def key_rotate(self, realm, *flags):
+        out = self.cli_json("key", "rotate", realm, *flags)
+        assert out.get("kid") and out.get("alg"), out
+        return out
+
+    def key_list(self, realm):
+        """`keyhold key list REALM --json` as a list of key objects (an array, or an
+        object holding one)."""
+        out = self.cli_json("key", "list", realm)
+        if isinstance(out, dict):
+            lists = [v for v in out.values() if isinstance(v, list)]
+            assert len(lists) == 1, f"key list --json: no single list in {out}"
+            out = lists[0]
+        assert isinstance(out, list), out
+        return out
+
 
 def _with(form, **params):
     if isinstance(form, dict):
@@ -339,10 +519,11 @@ def _with(form, **params):
     return form + list(params.items())
 
 
-def expect_token(resp, refresh=None):
+def expect_token(resp, refresh=None, expires_in=300, refresh_expires_in=1800):
     """Assert a successful token response (SPEC §4) and return its JSON body.
 
-    refresh=True/False asserts whether a refresh token must be present."""
+    refresh=True/False asserts whether a refresh token must be present. expires_in and
+    refresh_expires_in are the lifetimes expected (None: not checked; 0 for offline)."""
     assert resp.status_code == 200, describe(resp)
     assert "no-store" in resp.headers.get("Cache-Control", ""), resp.headers
     assert resp.headers.get("Pragma") == "no-cache", resp.headers
@@ -350,12 +531,14 @@ def expect_token(resp, refresh=None):
     body = resp.json()
     assert isinstance(body.get("access_token"), str) and body["access_token"], body
     assert body.get("token_type") == "Bearer", body
-    assert body.get("expires_in") == 300, body
+    if expires_in is not None:
+        assert body.get("expires_in") == expires_in, body
     assert body.get("not-before-policy") == 0, body
     assert isinstance(body.get("scope"), str), body
     if refresh is True:
         assert str(body.get("refresh_token", "")).startswith("khr_"), body
-        assert body.get("refresh_expires_in") == 1800, body
+        if refresh_expires_in is not None:
+            assert body.get("refresh_expires_in") == refresh_expires_in, body
         assert isinstance(body.get("session_state"), str) and body["session_state"], body
     elif refresh is False:
         assert "refresh_token" not in body, body
@@ -373,11 +556,11 @@ def expect_error(resp, status, error):
     return body
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A running server on a fresh database, shared by the tests of one module."""
+@contextlib.contextmanager
+def running_server(tmp_path_factory, extra_args=()):
+    """A server on a fresh database for the `with` block; fails if it died meanwhile."""
     srv = KeyholdServer(tmp_path_factory.mktemp("keyhold"))
-    srv.start()
+    srv.start(extra_args=extra_args)
     try:
         yield srv
     finally:
@@ -387,6 +570,13 @@ def server(tmp_path_factory):
             pytest.fail(f"keyhold serve died during the module with {rc}; stderr:\n"
                         f"{tail(srv.stderr_path, 80)}")
         srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A running server on a fresh database, shared by the tests of one module."""
+    with running_server(tmp_path_factory) as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -405,10 +595,10 @@ def make_server(tmp_path):
 
 
 
-def verify_access_token(srv, token, realm="main", alg="ES256"):
+def verify_access_token(srv, token, realm="main", alg="ES256", lifetime=300):
     """Verify an access token the way a resource server would (RFC 9068) and return its
     claims: typ at+jwt, the realm's alg, a kid published in the realm's JWKS, a valid
-    signature, issuer, audience, and the default 300 s lifetime."""
+    signature, issuer, audience, and the lifetime (default 300 s; None: not checked)."""
     header = jwt_header(token)
     assert header.get("typ") == "at+jwt", header
     assert header.get("alg") == alg, header
@@ -417,5 +607,6 @@ def verify_access_token(srv, token, realm="main", alg="ES256"):
     claims = jwt.decode(token, keys[header["kid"]].key, algorithms=[alg], audience=AUDIENCE,
                         issuer=srv.issuer(realm),
                         options={"require": ["exp", "iat", "iss", "sub", "aud", "jti"]})
-    assert claims["exp"] == claims["iat"] + 300, claims
+    if lifetime is not None:
+        assert claims["exp"] == claims["iat"] + lifetime, claims
     return claims

@@ -3,6 +3,7 @@ every error of RFC 6749 §5.2 the contract names, scopes, and the access token's
 
 import base64
 import json
+import re
 import uuid
 from types import SimpleNamespace
 
@@ -158,16 +159,22 @@ def test_owner_client_carries_only_what_the_owner_holds(server, w):
     assert expect_token(server.client_credentials(client))["scope"] == "users:read"
 
 
-def test_opaque_client_is_refused_until_supported(server, w):
-    # Opaque access tokens need introspection to be usable (issue 4): until then the
-    # command refuses them instead of quietly issuing JWTs, and writes nothing.
-    res = server.cli("client", "create", "main", "opaque-later", "--grant", "client_credentials",
-                     "--scope", "users:read", "--opaque", "--json")
-    assert res.returncode == 1, res
-    assert "opaque" in res.stderr and res.stdout == "", res
-    again = server.cli("client", "create", "main", "opaque-later", "--grant", "client_credentials",
-                       "--scope", "users:read", "--json")
-    assert again.returncode == 0, again
+def test_opaque_client_gets_reference_tokens(server, w):
+    # `--opaque` (issue 4): the access token is a kha_ reference token, not a JWT, and it is
+    # usable through introspection.
+    client = server.create_client("main", ["client_credentials"], scope="users:read",
+                                  opaque=True)
+    body = expect_token(server.client_credentials(client), refresh=False)
+    token = body["access_token"]
+    assert re.fullmatch(r"kha_[0-9A-Za-z]{49}", token), f"not a kha_ token: {token!r}"
+    assert "." not in token, token
+    resp = requests.post(server.base + "/connect/introspect", data={"token": token},
+                         auth=(client.client_id, client.secret), timeout=HTTP_TIMEOUT)
+    assert resp.status_code == 200, describe(resp)
+    info = resp.json()
+    assert info.get("active") is True, info
+    assert info.get("client_id") == client.client_id and info.get("scope") == "users:read", info
+    assert info.get("token_type") == "Bearer", info
 
 
 def test_access_token_claims_for_a_user(server, w):

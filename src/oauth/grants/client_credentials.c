@@ -2,7 +2,7 @@
  *
  * The subject is the client's owner user, holding only what the owner holds
  * now; without an owner, the client itself. Writes nothing to the store unless
- * the client also has the refresh_token grant. */
+ * the client also has the refresh_token grant or issues opaque access tokens. */
 #include "oauth/grant.h"
 
 static struct oauth_outcome run(struct grant_ctx *g)
@@ -19,11 +19,14 @@ static struct oauth_outcome run(struct grant_ctx *g)
         return out;
     scope_filter_held(&scope, &subj.access);
     bool with_refresh = (g->client->grants & GRANT_REFRESH_TOKEN) != 0;
-    const char *sid = with_refresh ? grant_new_sid(g) : NULL;
-    out = grant_issue_access(g, &subj, &scope, sid);
-    if (out.error || !with_refresh)
-        return out;
-    return grant_start_session(g, subj.user ? subj.user->id : NULL, &scope, sid);
+    const char *sid = NULL;
+    if (with_refresh) { /* the session first: an opaque access token's row refers to it */
+        sid = grant_new_sid(g);
+        out = grant_start_session(g, subj.user ? subj.user->id : NULL, &scope, sid);
+        if (out.error)
+            return out;
+    }
+    return grant_issue_tokens(g, &subj, &scope, sid, g->now);
 }
 
 const struct grant grant_client_credentials = {

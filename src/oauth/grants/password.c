@@ -50,11 +50,12 @@ static struct oauth_outcome run(struct grant_ctx *g)
         return out;
     scope_filter_held(&scope, &subj.access);
 
+    /* The session first: an opaque access token's row refers to it. */
     const char *sid = grant_new_sid(g);
-    out = grant_issue_access(g, &subj, &scope, sid);
+    out = grant_start_session(g, user.id, &scope, sid);
     if (out.error)
         return out;
-    return grant_start_session(g, user.id, &scope, sid);
+    return grant_issue_tokens(g, &subj, &scope, sid, g->now);
 }
 
 const struct grant grant_password = {

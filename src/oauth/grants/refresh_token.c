@@ -2,7 +2,10 @@
  *
  * Every use rotates: one atomic UPDATE in the store decides which request
  * wins. A token presented after it was rotated is treated as stolen: the
- * whole session (the token family) is revoked. */
+ * whole session (the token family) is revoked — unless the client has a
+ * reuse grace G > 0 and the token was rotated less than G seconds ago and not
+ * retried yet: a client that lost the response may retry once and gets a
+ * fresh pair in the same family. */
 #include <string.h>
 #include "core/log.h"
 #include "core/secret.h"
@@ -42,7 +45,9 @@ static struct oauth_outcome check_alive(struct grant_ctx *g, const struct refres
         return OUTCOME(OAUTH_INVALID_GRANT, "The refresh token was issued to another client");
     if (rt->session_revoked_at)
         return OUTCOME(OAUTH_INVALID_GRANT, "The session has ended");
-    if (rt->expires_at <= g->now || rt->session_expires_at <= g->now)
+    if (lifetime_is_expired(rt->session_expires_at, g->now))
+        return OUTCOME(OAUTH_INVALID_GRANT, "The session has reached its maximum lifetime");
+    if (lifetime_is_expired(rt->expires_at, g->now))
         return OUTCOME(OAUTH_INVALID_GRANT, "The refresh token has expired");
     return OUTCOME_OK;
 }
@@ -74,7 +79,9 @@ static struct oauth_outcome run(struct grant_ctx *g)
     struct oauth_outcome out = find_token(g, &rt);
     if (out.error)
         return out;
-    if (rt.used_at) {
+    /* The store's UPDATE decides a retry within the grace; this only spares
+     * the work when it cannot succeed. */
+    if (rt.used_at && !lifetime_may_retry(rt.used_at, rt.retried, g->life.refresh_grace, g->now)) {
         if (store_session_revoke(g->o->store, rt.session_id, g->now))
             return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
         report_reuse(g, rt.session_id, "a rotated refresh token was presented again");
@@ -101,11 +108,12 @@ static struct oauth_outcome run(struct grant_ctx *g)
     const char *refresh;
     struct refresh_token next;
     grant_new_refresh(g, &sess, &scope, &refresh, &next);
-    out = grant_issue_access(g, &subj, &scope, rt.session_id);
+    out = grant_issue_tokens(g, &subj, &scope, rt.session_id, rt.auth_time);
     if (out.error)
         return out;
     /* Signed first so that a won rotation always answers with tokens. */
-    enum kh_status rc = store_refresh_rotate(g->o->store, rt.hash, &next, g->now);
+    enum kh_status rc =
+        store_refresh_rotate(g->o->store, rt.hash, &next, g->now, g->life.refresh_grace);
     if (rc == KH_ERR_CONFLICT) {
         report_reuse(g, rt.session_id, "the token was rotated by a concurrent request");
         return INVALID;
@@ -115,7 +123,8 @@ static struct oauth_outcome run(struct grant_ctx *g)
     if (rc)
         return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
     g->resp->refresh_token = refresh;
-    g->resp->refresh_expires_in = grant_refresh_expires_in(g, &next);
+    g->resp->refresh_expires_in =
+        lifetime_refresh_expires_in(next.offline, next.expires_at, g->now);
     return OUTCOME_OK;
 }
 

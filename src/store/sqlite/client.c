@@ -24,7 +24,21 @@ enum kh_status sqlite_client_create(struct store *s, const struct client *cl)
     sqlite3_bind_int(st, 12, cl->opaque);
     sqlite3_bind_int64(st, 13, cl->access_ttl);
     sqlite3_bind_int64(st, 14, cl->created_at);
+    sqlite3_bind_int64(st, 15, cl->refresh_idle_ttl);
+    sqlite3_bind_int64(st, 16, cl->session_max_ttl);
+    sqlite3_bind_int64(st, 17, cl->offline_idle_ttl);
+    sqlite3_bind_int64(st, 18, cl->refresh_grace);
     return sqlite_exec_stmt(c, st, "client_create");
+}
+
+/* A 32-byte hash column into out; zeros for NULL (or anything malformed). */
+static void read_hash(sqlite3_stmt *st, int col, uint8_t out[SHA256_LEN])
+{
+    const void *hash = sqlite3_column_blob(st, col);
+    if (hash && sqlite3_column_bytes(st, col) == SHA256_LEN)
+        memcpy(out, hash, SHA256_LEN);
+    else
+        memset(out, 0, SHA256_LEN);
 }
 
 static void read_client(struct arena *a, sqlite3_stmt *st, struct client *cl)
@@ -34,11 +48,7 @@ static void read_client(struct arena *a, sqlite3_stmt *st, struct client *cl)
     cl->client_id = sqlite_col_str(a, st, 2);
     cl->name = sqlite_col_str(a, st, 3);
     cl->confidential = sqlite3_column_int(st, 4) != 0;
-    const void *hash = sqlite3_column_blob(st, 5);
-    if (hash && sqlite3_column_bytes(st, 5) == SHA256_LEN)
-        memcpy(cl->secret_hash, hash, SHA256_LEN);
-    else
-        memset(cl->secret_hash, 0, SHA256_LEN);
+    read_hash(st, 5, cl->secret_hash);
     cl->grants = (unsigned)sqlite3_column_int64(st, 6);
     cl->scopes = sqlite_col_str(a, st, 7);
     cl->default_scopes = sqlite_col_str(a, st, 8);
@@ -47,6 +57,12 @@ static void read_client(struct arena *a, sqlite3_stmt *st, struct client *cl)
     cl->opaque = sqlite3_column_int(st, 11) != 0;
     cl->access_ttl = sqlite3_column_int64(st, 12);
     cl->created_at = sqlite3_column_int64(st, 13);
+    cl->refresh_idle_ttl = sqlite3_column_int64(st, 14);
+    cl->session_max_ttl = sqlite3_column_int64(st, 15);
+    cl->offline_idle_ttl = sqlite3_column_int64(st, 16);
+    cl->refresh_grace = sqlite3_column_int64(st, 17);
+    read_hash(st, 18, cl->old_secret_hash);
+    cl->old_secret_until = sqlite3_column_int64(st, 19);
 }
 
 enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t realm_id,
@@ -81,5 +97,64 @@ enum kh_status sqlite_client_set_secret(struct store *s, int64_t realm_id, const
     enum kh_status rc = sqlite_exec_stmt(c, st, "client_set_secret");
     if (!rc && sqlite3_changes(c->db) == 0)
         rc = KH_ERR_NOTFOUND;
+    return rc;
+}
+
+enum kh_status sqlite_client_update(struct store *s, const struct client *cl)
+{
+    struct sqlite_conn *c = sqlite_conn_write(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_CLIENT_UPDATE) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, cl->realm_id);
+    sqlite_bind_str(st, 2, cl->client_id);
+    sqlite3_bind_int64(st, 3, cl->access_ttl);
+    sqlite3_bind_int64(st, 4, cl->refresh_idle_ttl);
+    sqlite3_bind_int64(st, 5, cl->session_max_ttl);
+    sqlite3_bind_int64(st, 6, cl->offline_idle_ttl);
+    sqlite3_bind_int64(st, 7, cl->refresh_grace);
+    sqlite_bind_str(st, 8, cl->scopes ? cl->scopes : "");
+    sqlite_bind_str(st, 9, cl->default_scopes ? cl->default_scopes : "");
+    sqlite3_bind_int64(st, 10, cl->grants);
+    sqlite3_bind_int(st, 11, cl->enabled);
+    sqlite3_bind_int(st, 12, cl->opaque);
+    enum kh_status rc = sqlite_exec_stmt(c, st, "client_update");
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc;
+}
+
+enum kh_status sqlite_client_rotate_secret(struct store *s, int64_t realm_id,
+                                           const char *client_id,
+                                           const uint8_t hash[SHA256_LEN], int64_t old_until)
+{
+    struct sqlite_conn *c = sqlite_conn_write(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_CLIENT_ROTATE_SECRET) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    sqlite_bind_str(st, 2, client_id);
+    sqlite3_bind_blob(st, 3, hash, SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, old_until);
+    enum kh_status rc = sqlite_exec_stmt(c, st, "client_rotate_secret");
+    /* No row: no such client, or a public one (it has no secret to rotate). */
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc;
+}
+
+enum kh_status sqlite_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_CLIENT_MAX_ACCESS_TTL) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    enum kh_status rc = KH_OK;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        rc = sqlite_fail(c, "client_max_access_ttl");
+    sqlite_stmt_done(st);
     return rc;
 }

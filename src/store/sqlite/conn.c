@@ -213,7 +213,8 @@ static enum kh_status savepoint_begin(struct sqlite_conn *c, const char *op)
     if (sqlite3_get_autocommit(c->db)) {
         /* SQLite rolled the whole batch back (an I/O error): refuse to go on
          * in autocommit mode, which would make later ops durable alone. */
-        log_error("store.sqlite.error", LOG_STR("op", op), LOG_STR("error", "the batch was rolled back"));
+        log_error("store.sqlite.error", LOG_STR("op", op),
+                  LOG_STR("error", "the batch was rolled back"));
         return KH_ERR_STORE;
     }
     sqlite3_stmt *st = sqlite_stmt(c, SQ_SAVEPOINT);
@@ -223,7 +224,8 @@ static enum kh_status savepoint_begin(struct sqlite_conn *c, const char *op)
 static enum kh_status savepoint_end(struct sqlite_conn *c, enum kh_status rc, const char *op)
 {
     sqlite3_stmt *st;
-    if (rc != KH_OK && (st = sqlite_stmt(c, SQ_ROLLBACK_TO)) && sqlite_exec_stmt(c, st, op) != KH_OK)
+    if (rc != KH_OK && (st = sqlite_stmt(c, SQ_ROLLBACK_TO))
+        && sqlite_exec_stmt(c, st, op) != KH_OK)
         rc = KH_ERR_STORE;
     st = sqlite_stmt(c, SQ_RELEASE);
     if (!st || sqlite_exec_stmt(c, st, op) != KH_OK)

@@ -20,6 +20,22 @@ enum kh_status sqlite_key_insert(struct store *s, const struct signing_key *k)
     return sqlite_exec_stmt(c, st, "key_insert");
 }
 
+enum kh_status sqlite_key_update(struct store *s, const char *kid, int64_t active_from,
+                                 int64_t retire_at)
+{
+    struct sqlite_conn *c = sqlite_conn_write(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_KEY_UPDATE) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite_bind_str(st, 1, kid);
+    sqlite3_bind_int64(st, 2, active_from);
+    sqlite3_bind_int64(st, 3, retire_at);
+    enum kh_status rc = sqlite_exec_stmt(c, st, "key_update");
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc;
+}
+
 static void read_key(struct arena *a, sqlite3_stmt *st, struct signing_key *k)
 {
     k->kid = sqlite_col_str(a, st, 0);

@@ -14,6 +14,7 @@ enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64
     sqlite3_bind_int64(st, 5, r->session_max_ttl);
     sqlite3_bind_int64(st, 6, r->offline_idle_ttl);
     sqlite3_bind_int64(st, 7, r->created_at);
+    sqlite3_bind_int64(st, 8, r->refresh_grace);
     enum kh_status rc = sqlite_exec_stmt(c, st, "realm_create");
     if (!rc && id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
@@ -30,6 +31,26 @@ static void read_realm(struct arena *a, sqlite3_stmt *st, struct realm *r)
     r->session_max_ttl = sqlite3_column_int64(st, 5);
     r->offline_idle_ttl = sqlite3_column_int64(st, 6);
     r->created_at = sqlite3_column_int64(st, 7);
+    r->refresh_grace = sqlite3_column_int64(st, 8);
+}
+
+enum kh_status sqlite_realm_update(struct store *s, const struct realm *r)
+{
+    struct sqlite_conn *c = sqlite_conn_write(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_REALM_UPDATE) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->access_ttl);
+    sqlite3_bind_int64(st, 3, r->refresh_idle_ttl);
+    sqlite3_bind_int64(st, 4, r->session_max_ttl);
+    sqlite3_bind_int64(st, 5, r->offline_idle_ttl);
+    sqlite3_bind_int64(st, 6, r->refresh_grace);
+    sqlite_bind_str(st, 7, r->alg);
+    enum kh_status rc = sqlite_exec_stmt(c, st, "realm_update");
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc;
 }
 
 enum kh_status sqlite_realm_find(struct store *s, struct arena *a, const char *name,

@@ -1,8 +1,11 @@
 /* session.c - sessions and their refresh tokens (SQLite).
  *
- * Rotation is decided by one UPDATE ... WHERE used_at IS NULL and its change
- * count, inside a BEGIN IMMEDIATE transaction: any number of threads or
- * processes racing on one token see exactly one success. */
+ * Rotation is decided by one UPDATE (SQ_REFRESH_USE: unused, or used within
+ * the reuse grace and not yet retried) and its change count, inside a BEGIN
+ * IMMEDIATE transaction: any number of threads or processes racing on one
+ * token see exactly one success for the first use, and at most one more for
+ * the retry the grace allows. Revoking a family marks every token of it used
+ * and retried, so that no grace can revive a token of an ended session. */
 #include <string.h>
 #include "core/log.h"
 #include "store/sqlite/sqlite_internal.h"
@@ -71,6 +74,7 @@ static void read_token(struct arena *a, sqlite3_stmt *st, struct refresh_token *
     t->session_revoked_at = sqlite3_column_int64(st, 10);
     t->auth_time = sqlite3_column_int64(st, 11);
     t->offline = sqlite3_column_int(st, 12) != 0;
+    t->retried = sqlite3_column_int(st, 13) != 0;
 }
 
 enum kh_status sqlite_refresh_find(struct store *s, struct arena *a,
@@ -95,7 +99,7 @@ enum kh_status sqlite_refresh_find(struct store *s, struct arena *a,
 }
 
 /* Inside a write transaction: marks the session revoked (if it is not
- * already) and every unused token of it used. */
+ * already) and every token of it used and retried. */
 static enum kh_status revoke_family(struct sqlite_conn *c, const char *session_id, int64_t now,
                                     int *sessions_changed, const char *op)
 {
@@ -147,7 +151,7 @@ static enum kh_status on_reuse(struct sqlite_conn *c, const uint8_t old_hash[SHA
 
 /* Inside the write transaction: the rotation proper. */
 static enum kh_status rotate(struct sqlite_conn *c, const uint8_t old_hash[SHA256_LEN],
-                             const struct refresh_token *next, int64_t now)
+                             const struct refresh_token *next, int64_t now, int64_t grace)
 {
     sqlite3_stmt *use = sqlite_stmt(c, SQ_REFRESH_USE);
     sqlite3_stmt *ins = sqlite_stmt(c, SQ_REFRESH_INSERT_NEXT);
@@ -155,6 +159,7 @@ static enum kh_status rotate(struct sqlite_conn *c, const uint8_t old_hash[SHA25
         return KH_ERR_STORE;
     sqlite3_bind_blob(use, 1, old_hash, SHA256_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(use, 2, now);
+    sqlite3_bind_int64(use, 3, grace);
     enum kh_status rc = sqlite_exec_stmt(c, use, "refresh_rotate");
     if (rc)
         return rc;
@@ -173,7 +178,8 @@ static enum kh_status rotate(struct sqlite_conn *c, const uint8_t old_hash[SHA25
 }
 
 enum kh_status sqlite_refresh_rotate(struct store *s, const uint8_t old_hash[SHA256_LEN],
-                                     const struct refresh_token *next, int64_t now)
+                                     const struct refresh_token *next, int64_t now,
+                                     int64_t grace)
 {
     struct sqlite_conn *c = sqlite_conn_get(s);
     if (!c)
@@ -181,7 +187,7 @@ enum kh_status sqlite_refresh_rotate(struct store *s, const uint8_t old_hash[SHA
     enum kh_status rc = sqlite_tx_begin(c, true, "refresh_rotate");
     if (rc)
         return rc;
-    rc = rotate(c, old_hash, next, now);
+    rc = rotate(c, old_hash, next, now, grace);
     /* A detected reuse must stick: commit the revocation, then report it. */
     if (rc == KH_ERR_CONFLICT) {
         rc = sqlite_tx_end(c, KH_OK, "refresh_rotate");
@@ -219,4 +225,30 @@ enum kh_status sqlite_session_revoke(struct store *s, const char *session_id, in
     if (rc)
         return rc;
     return sqlite_tx_end(c, revoke(c, session_id, now), "session_revoke");
+}
+
+enum kh_status sqlite_session_find(struct store *s, struct arena *a, const char *session_id,
+                                   struct session *out)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_SESSION_FIND) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite_bind_str(st, 1, session_id);
+    enum kh_status rc = KH_OK;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        out->id = sqlite_col_str(a, st, 0);
+        out->realm_id = sqlite3_column_int64(st, 1);
+        out->user_id = sqlite_col_str(a, st, 2);
+        out->client_id = sqlite_col_str(a, st, 3);
+        out->offline = sqlite3_column_int(st, 4) != 0;
+        out->created_at = sqlite3_column_int64(st, 5);
+        out->expires_at = sqlite3_column_int64(st, 6);
+        out->revoked_at = sqlite3_column_int64(st, 7);
+    } else {
+        rc = step == SQLITE_DONE ? KH_ERR_NOTFOUND : sqlite_fail(c, "session_find");
+    }
+    sqlite_stmt_done(st);
+    return rc;
 }

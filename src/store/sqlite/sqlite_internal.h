@@ -32,6 +32,7 @@ enum sq_stmt {
     SQ_REALM_INSERT,
     SQ_REALM_FIND,
     SQ_REALM_LIST,
+    SQ_REALM_UPDATE,
     SQ_ROLE_INSERT,
     SQ_ROLE_PERM_INSERT,
     SQ_ROLE_FIND,
@@ -47,18 +48,33 @@ enum sq_stmt {
     SQ_ACCESS_PERMS,
     SQ_CLIENT_INSERT,
     SQ_CLIENT_FIND,
+    SQ_CLIENT_MAX_ACCESS_TTL,
     SQ_CLIENT_SET_SECRET,
+    SQ_CLIENT_UPDATE,
+    SQ_CLIENT_ROTATE_SECRET,
     SQ_SESSION_INSERT,
     SQ_SESSION_REVOKE,
     SQ_SESSION_EXISTS,
+    SQ_SESSION_FIND,
     SQ_REFRESH_INSERT,
     SQ_REFRESH_FIND,
     SQ_REFRESH_USE,
     SQ_REFRESH_INSERT_NEXT,
     SQ_REFRESH_SESSION_OF,
     SQ_REFRESH_USE_SESSION,
+    SQ_ACCESS_INSERT,
+    SQ_ACCESS_FIND,
+    SQ_ACCESS_REVOKE,
+    SQ_JTI_REVOKE,
+    SQ_JTI_IS_REVOKED,
+    SQ_PURGE_REFRESH,
+    SQ_PURGE_SESSIONS,
+    SQ_PURGE_SESSION_IF_EMPTY,
+    SQ_PURGE_ACCESS,
+    SQ_PURGE_JTIS,
     SQ_KEY_INSERT,
     SQ_KEY_LIST,
+    SQ_KEY_UPDATE,
     SQ_COUNT
 };
 
@@ -140,6 +156,7 @@ enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64
 enum kh_status sqlite_realm_find(struct store *s, struct arena *a, const char *name,
                                  struct realm *out);
 enum kh_status sqlite_realm_list(struct store *s, struct arena *a, struct realm **out, size_t *n);
+enum kh_status sqlite_realm_update(struct store *s, const struct realm *r);
 enum kh_status sqlite_role_create(struct store *s, const struct role *r, int64_t *id_out);
 enum kh_status sqlite_role_find(struct store *s, struct arena *a, int64_t realm_id,
                                 const char *name, struct role *out);
@@ -156,18 +173,36 @@ enum kh_status sqlite_user_set_enabled(struct store *s, int64_t realm_id, const 
 enum kh_status sqlite_user_access(struct store *s, struct arena *a, int64_t realm_id,
                                   const char *user_id, struct access *out);
 enum kh_status sqlite_client_create(struct store *s, const struct client *c);
+enum kh_status sqlite_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out);
 enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t realm_id,
                                   const char *client_id, struct client *out);
 enum kh_status sqlite_client_set_secret(struct store *s, int64_t realm_id, const char *client_id,
                                         const uint8_t hash[SHA256_LEN]);
+enum kh_status sqlite_client_update(struct store *s, const struct client *c);
+enum kh_status sqlite_client_rotate_secret(struct store *s, int64_t realm_id,
+                                           const char *client_id,
+                                           const uint8_t hash[SHA256_LEN], int64_t old_until);
 enum kh_status sqlite_session_start(struct store *s, const struct session *sess,
                                     const struct refresh_token *first);
 enum kh_status sqlite_refresh_find(struct store *s, struct arena *a,
                                    const uint8_t hash[SHA256_LEN], struct refresh_token *out);
 enum kh_status sqlite_refresh_rotate(struct store *s, const uint8_t old_hash[SHA256_LEN],
-                                     const struct refresh_token *next, int64_t now);
+                                     const struct refresh_token *next, int64_t now,
+                                     int64_t grace);
 enum kh_status sqlite_session_revoke(struct store *s, const char *session_id, int64_t now);
+enum kh_status sqlite_session_find(struct store *s, struct arena *a, const char *session_id,
+                                   struct session *out);
+enum kh_status sqlite_access_insert(struct store *s, const struct access_token *t);
+enum kh_status sqlite_access_find(struct store *s, struct arena *a,
+                                  const uint8_t hash[SHA256_LEN], struct access_token *out);
+enum kh_status sqlite_access_revoke(struct store *s, const uint8_t hash[SHA256_LEN], int64_t now);
+enum kh_status sqlite_jti_revoke(struct store *s, int64_t realm_id, const char *jti,
+                                 int64_t expires_at);
+enum kh_status sqlite_jti_is_revoked(struct store *s, int64_t realm_id, const char *jti);
+enum kh_status sqlite_purge(struct store *s, int64_t now, size_t batch, struct purge_counts *out);
 enum kh_status sqlite_key_insert(struct store *s, const struct signing_key *k);
+enum kh_status sqlite_key_update(struct store *s, const char *kid, int64_t active_from,
+                                 int64_t retire_at);
 enum kh_status sqlite_key_list(struct store *s, struct arena *a, int64_t realm_id,
                                struct signing_key **out, size_t *n);
 

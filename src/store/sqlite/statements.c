@@ -8,9 +8,14 @@
 #define USER_COLS "id, realm_id, username, email, first_name, last_name, enabled, " \
     "password_hash, created_at"
 #define CLIENT_COLS "id, realm_id, client_id, name, confidential, secret_hash, grants, scopes, " \
-    "default_scopes, owner_user_id, enabled, opaque, access_ttl, created_at"
+    "default_scopes, owner_user_id, enabled, opaque, access_ttl, created_at, refresh_idle_ttl, " \
+    "session_max_ttl, offline_idle_ttl, refresh_grace, old_secret_hash, old_secret_until"
 #define REALM_COLS "id, name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, " \
-    "offline_idle_ttl, created_at"
+    "offline_idle_ttl, created_at, refresh_grace"
+#define SESSION_COLS "id, realm_id, user_id, client_id, offline, created_at, expires_at, " \
+    "revoked_at"
+#define ACCESS_COLS "hash, realm_id, client_id, subject, user_id, session_id, scope, " \
+    "issued_at, expires_at, revoked_at"
 
 const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -24,9 +29,14 @@ const char *const sqlite_sql[SQ_COUNT] = {
 
     [SQ_REALM_INSERT] =
         "INSERT INTO realms (name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, "
-        "offline_idle_ttl, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "offline_idle_ttl, created_at, refresh_grace) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [SQ_REALM_FIND] = "SELECT " REALM_COLS " FROM realms WHERE name = ?1",
     [SQ_REALM_LIST] = "SELECT " REALM_COLS " FROM realms ORDER BY id",
+    [SQ_REALM_UPDATE] =
+        "UPDATE realms SET access_ttl = ?2, refresh_idle_ttl = ?3, session_max_ttl = ?4, "
+        "offline_idle_ttl = ?5, refresh_grace = ?6, alg = ?7 WHERE id = ?1",
+    [SQ_CLIENT_MAX_ACCESS_TTL] =
+        "SELECT COALESCE(MAX(access_ttl), 0) FROM clients WHERE realm_id = ?1",
 
     [SQ_ROLE_INSERT] =
         "INSERT INTO roles (realm_id, name, all_permissions) VALUES (?1, ?2, ?3)",
@@ -63,12 +73,22 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "WHERE ur.user_id = ?2 ORDER BY rp.permission",
 
     [SQ_CLIENT_INSERT] =
-        "INSERT INTO clients (" CLIENT_COLS ") "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "INSERT INTO clients (id, realm_id, client_id, name, confidential, secret_hash, grants, "
+        "scopes, default_scopes, owner_user_id, enabled, opaque, access_ttl, created_at, "
+        "refresh_idle_ttl, session_max_ttl, offline_idle_ttl, refresh_grace) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [SQ_CLIENT_FIND] =
         "SELECT " CLIENT_COLS " FROM clients WHERE realm_id = ?1 AND client_id = ?2",
     [SQ_CLIENT_SET_SECRET] =
         "UPDATE clients SET secret_hash = ?3 WHERE realm_id = ?1 AND client_id = ?2",
+    [SQ_CLIENT_UPDATE] =
+        "UPDATE clients SET access_ttl = ?3, refresh_idle_ttl = ?4, session_max_ttl = ?5, "
+        "offline_idle_ttl = ?6, refresh_grace = ?7, scopes = ?8, default_scopes = ?9, "
+        "grants = ?10, enabled = ?11, opaque = ?12 WHERE realm_id = ?1 AND client_id = ?2",
+    /* One statement, so the old secret is the one current at this instant. */
+    [SQ_CLIENT_ROTATE_SECRET] =
+        "UPDATE clients SET old_secret_hash = secret_hash, old_secret_until = ?4, "
+        "secret_hash = ?3 WHERE realm_id = ?1 AND client_id = ?2 AND confidential = 1",
 
     [SQ_SESSION_INSERT] =
         "INSERT INTO sessions (id, realm_id, user_id, client_id, offline, created_at, "
@@ -76,6 +96,7 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_SESSION_REVOKE] =
         "UPDATE sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
     [SQ_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
+    [SQ_SESSION_FIND] = "SELECT " SESSION_COLS " FROM sessions WHERE id = ?1",
 
     [SQ_REFRESH_INSERT] =
         "INSERT INTO refresh_tokens (hash, session_id, realm_id, client_id, user_id, scope, "
@@ -83,11 +104,17 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_REFRESH_FIND] =
         "SELECT t.hash, t.session_id, t.realm_id, t.client_id, t.user_id, t.scope, "
         "t.issued_at, t.expires_at, t.used_at, s.expires_at, s.revoked_at, s.created_at, "
-        "s.offline FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id "
+        "s.offline, t.retried FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id "
         "WHERE t.hash = ?1",
-    /* The rotation itself: exactly one caller can see a change of one row. */
+    /* The rotation itself: exactly one caller can see a change of one row.
+     * An unused token becomes used; a token used less than ?3 (the grace)
+     * seconds ago and not yet retried becomes retried: SET expressions see
+     * the row as it was before the UPDATE, so `used_at IS NOT NULL` tells the
+     * two apart and used_at keeps the time of the first rotation. */
     [SQ_REFRESH_USE] =
-        "UPDATE refresh_tokens SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL",
+        "UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?2), "
+        "retried = (used_at IS NOT NULL) WHERE hash = ?1 AND (used_at IS NULL "
+        "OR (?3 > 0 AND retried = 0 AND used_at > ?2 - ?3))",
     /* The next token joins the old one's family, or nothing is inserted. */
     [SQ_REFRESH_INSERT_NEXT] =
         "INSERT INTO refresh_tokens (hash, session_id, realm_id, client_id, user_id, scope, "
@@ -95,8 +122,49 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL "
         "WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE hash = ?9 AND session_id = ?2)",
     [SQ_REFRESH_SESSION_OF] = "SELECT session_id FROM refresh_tokens WHERE hash = ?1",
+    /* A revoked family: every token used, and retried so that no reuse grace
+     * can bring one back. */
     [SQ_REFRESH_USE_SESSION] =
-        "UPDATE refresh_tokens SET used_at = ?2 WHERE session_id = ?1 AND used_at IS NULL",
+        "UPDATE refresh_tokens SET used_at = COALESCE(used_at, ?2), retried = 1 "
+        "WHERE session_id = ?1 AND (used_at IS NULL OR retried = 0)",
+
+    [SQ_ACCESS_INSERT] =
+        "INSERT INTO access_tokens (" ACCESS_COLS ") "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+    [SQ_ACCESS_FIND] = "SELECT " ACCESS_COLS " FROM access_tokens WHERE hash = ?1",
+    /* Matches any known token (one change) but keeps the first revocation time. */
+    [SQ_ACCESS_REVOKE] =
+        "UPDATE access_tokens SET revoked_at = CASE WHEN revoked_at = 0 THEN ?2 "
+        "ELSE revoked_at END WHERE hash = ?1",
+    [SQ_JTI_REVOKE] =
+        "INSERT OR IGNORE INTO revoked_jtis (realm_id, jti, expires_at) VALUES (?1, ?2, ?3)",
+    [SQ_JTI_IS_REVOKED] = "SELECT 1 FROM revoked_jtis WHERE realm_id = ?1 AND jti = ?2",
+
+    /* Purge: each deletes at most ?2 rows that are past mattering at ?1. A
+     * token of an ended session may be listed twice; IN makes it one row. */
+    [SQ_PURGE_REFRESH] =
+        "DELETE FROM refresh_tokens WHERE rowid IN ("
+        "SELECT rowid FROM refresh_tokens WHERE expires_at <= ?1 "
+        "UNION ALL "
+        "SELECT t.rowid FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id "
+        "WHERE s.revoked_at > 0 OR s.expires_at <= ?1 "
+        "LIMIT ?2) RETURNING session_id",
+    /* A session whose last token was just purged is of no use any more, even an
+     * offline one (it has no maximum) or one not yet at its maximum. */
+    [SQ_PURGE_SESSION_IF_EMPTY] =
+        "DELETE FROM sessions WHERE id = ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE session_id = ?1)",
+    [SQ_PURGE_SESSIONS] =
+        "DELETE FROM sessions WHERE rowid IN ("
+        "SELECT s.rowid FROM sessions s WHERE (s.revoked_at > 0 OR s.expires_at <= ?1) "
+        "AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) "
+        "LIMIT ?2)",
+    [SQ_PURGE_ACCESS] =
+        "DELETE FROM access_tokens WHERE rowid IN ("
+        "SELECT rowid FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2)",
+    [SQ_PURGE_JTIS] =
+        "DELETE FROM revoked_jtis WHERE rowid IN ("
+        "SELECT rowid FROM revoked_jtis WHERE expires_at <= ?1 LIMIT ?2)",
 
     [SQ_KEY_INSERT] =
         "INSERT INTO signing_keys (kid, realm_id, alg, private_enc, created_at, active_from, "
@@ -105,4 +173,6 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "SELECT kid, realm_id, alg, private_enc, created_at, active_from, retire_at "
         "FROM signing_keys WHERE realm_id = ?1 AND (retire_at = 0 OR retire_at > ?2) "
         "ORDER BY created_at DESC, rowid DESC",
+    [SQ_KEY_UPDATE] =
+        "UPDATE signing_keys SET active_from = ?2, retire_at = ?3 WHERE kid = ?1",
 };

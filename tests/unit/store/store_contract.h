@@ -30,7 +30,20 @@
     X(rotate_race)              \
     X(batch)                    \
     X(batch_read_snapshot)      \
-    X(keys)
+    X(keys)                     \
+    X(realm_update)             \
+    X(client_update)            \
+    X(client_rotate_secret)     \
+    X(rotate_no_grace)          \
+    X(rotate_grace)             \
+    X(rotate_grace_expired)     \
+    X(rotate_grace_revoked)     \
+    X(rotate_grace_race)        \
+    X(session_find)             \
+    X(access_tokens)            \
+    X(jti)                      \
+    X(key_update)               \
+    X(purge)
 
 static void ct_hash(const char *token, uint8_t out[SHA256_LEN])
 {
@@ -124,6 +137,7 @@ static void contract_realm(struct store *s)
     assert_int_equal(r.refresh_idle_ttl, 1800);
     assert_int_equal(r.session_max_ttl, 36000);
     assert_int_equal(r.offline_idle_ttl, 2592000);
+    assert_int_equal(r.refresh_grace, 0);
     assert_true(r.created_at > 0);
 
     struct realm miss = {.id = 99};
@@ -421,7 +435,7 @@ static void contract_rotate(struct store *s)
     ct_hash("khr_one", old);
 
     struct refresh_token next = ct_next("s-1", realm, "khr_two", now + 5);
-    assert_int_equal(store_refresh_rotate(s, old, &next, now + 5), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, old, &next, now + 5, 0), KH_OK);
     struct refresh_token t = {0};
     assert_int_equal(store_refresh_find(s, &a, old, &t), KH_OK);
     assert_int_equal(t.used_at, now + 5);
@@ -433,14 +447,14 @@ static void contract_rotate(struct store *s)
 
     /* Replaying the old token: theft. The family dies, the new token too. */
     struct refresh_token third = ct_next("s-1", realm, "khr_three", now + 9);
-    assert_int_equal(store_refresh_rotate(s, old, &third, now + 9), KH_ERR_CONFLICT);
+    assert_int_equal(store_refresh_rotate(s, old, &third, now + 9, 0), KH_ERR_CONFLICT);
     assert_int_equal(store_refresh_find(s, &a, third.hash, &t), KH_ERR_NOTFOUND);
     assert_int_equal(store_refresh_find(s, &a, old, &t), KH_OK);
     assert_int_equal(t.session_revoked_at, now + 9);
     assert_int_equal(store_refresh_find(s, &a, next.hash, &t), KH_OK);
     assert_int_equal(t.session_revoked_at, now + 9);
     assert_int_equal(t.used_at, now + 9);
-    assert_int_equal(store_refresh_rotate(s, next.hash, &third, now + 10), KH_ERR_CONFLICT);
+    assert_int_equal(store_refresh_rotate(s, next.hash, &third, now + 10, 0), KH_ERR_CONFLICT);
     assert_int_equal(store_refresh_find(s, &a, next.hash, &t), KH_OK);
     assert_int_equal(t.session_revoked_at, now + 9); /* revoked once, not moved */
     arena_free(&a);
@@ -468,10 +482,10 @@ static void contract_batch(struct store *s)
     ct_hash("khr_unknown", unknown);
 
     assert_int_equal(store_batch_begin(s), KH_OK);
-    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1), KH_OK);
-    assert_int_equal(store_refresh_rotate(s, uno, &dos, now + 1), KH_OK);
-    assert_int_equal(store_refresh_rotate(s, one, &thief, now + 2), KH_ERR_CONFLICT);
-    assert_int_equal(store_refresh_rotate(s, unknown, &stray, now + 2), KH_ERR_NOTFOUND);
+    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1, 0), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, uno, &dos, now + 1, 0), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, one, &thief, now + 2, 0), KH_ERR_CONFLICT);
+    assert_int_equal(store_refresh_rotate(s, unknown, &stray, now + 2, 0), KH_ERR_NOTFOUND);
     assert_int_equal(store_batch_end(s), KH_OK);
 
     struct refresh_token t = {0};
@@ -513,7 +527,7 @@ static void contract_batch_read_snapshot(struct store *s)
     struct ct_peek peek = {.s = s, .hash = two.hash};
     pthread_t th;
     assert_int_equal(store_batch_begin(s), KH_OK);
-    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1, 0), KH_OK);
     assert_int_equal(pthread_create(&th, NULL, ct_peek_thread, &peek), 0);
     assert_int_equal(pthread_join(th, NULL), 0);
     assert_int_equal(peek.seen, KH_ERR_NOTFOUND);
@@ -531,7 +545,7 @@ static void contract_rotate_unknown(struct store *s)
     uint8_t h[SHA256_LEN];
     ct_hash("khr_unknown", h);
     struct refresh_token next = ct_next("s-1", realm, "khr_two", now);
-    assert_int_equal(store_refresh_rotate(s, h, &next, now), KH_ERR_NOTFOUND);
+    assert_int_equal(store_refresh_rotate(s, h, &next, now, 0), KH_ERR_NOTFOUND);
     struct arena a;
     arena_init(&a);
     struct refresh_token t = {0};
@@ -561,7 +575,7 @@ static void contract_session_revoke(struct store *s)
     assert_int_equal(t.session_revoked_at, now + 1);
     assert_int_equal(t.used_at, now + 1);
     struct refresh_token next = ct_next("s-1", realm, "khr_two", now + 3);
-    assert_int_equal(store_refresh_rotate(s, h, &next, now + 3), KH_ERR_CONFLICT);
+    assert_int_equal(store_refresh_rotate(s, h, &next, now + 3, 0), KH_ERR_CONFLICT);
     assert_int_equal(store_refresh_find(s, &a, other, &t), KH_OK);
     assert_int_equal(t.session_revoked_at, 0);
     assert_int_equal(t.used_at, 0);
@@ -576,6 +590,7 @@ struct ct_racer {
     const uint8_t *old;
     struct refresh_token next;
     char token[32];
+    int64_t grace;
     enum kh_status rc;
 };
 
@@ -583,7 +598,7 @@ static void *ct_race(void *p)
 {
     struct ct_racer *r = p;
     pthread_barrier_wait(r->go);
-    r->rc = store_refresh_rotate(r->s, r->old, &r->next, r->next.issued_at);
+    r->rc = store_refresh_rotate(r->s, r->old, &r->next, r->next.issued_at, r->grace);
     return NULL;
 }
 
@@ -677,6 +692,645 @@ static void contract_keys(struct store *s)
 
     assert_int_equal(store_key_list(s, &a, realm + 99, &keys, &n), KH_OK);
     assert_int_equal(n, 0);
+    arena_free(&a);
+}
+
+/* ---- issue 4: the token lifecycle ---- */
+
+static void contract_realm_update(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    ct_realm(s, "main");
+    ct_realm(s, "other");
+    struct realm r = {0};
+    assert_int_equal(store_realm_find(s, &a, "main", &r), KH_OK);
+    r.access_ttl = 60;
+    r.refresh_idle_ttl = 600;
+    r.session_max_ttl = 7200;
+    r.offline_idle_ttl = 86400;
+    r.refresh_grace = 5;
+    r.name = "renamed"; /* not written: only the lifetimes and the grace */
+    assert_int_equal(store_realm_update(s, &r), KH_OK);
+    assert_int_equal(store_realm_update(s, &r), KH_OK); /* same values again: still found */
+
+    struct realm got = {0};
+    assert_int_equal(store_realm_find(s, &a, "main", &got), KH_OK);
+    assert_int_equal(got.id, r.id);
+    assert_int_equal(got.access_ttl, 60);
+    assert_int_equal(got.refresh_idle_ttl, 600);
+    assert_int_equal(got.session_max_ttl, 7200);
+    assert_int_equal(got.offline_idle_ttl, 86400);
+    assert_int_equal(got.refresh_grace, 5);
+    assert_string_equal(got.alg, "ES256");
+
+    struct realm *list = NULL;
+    size_t n = 0;
+    assert_int_equal(store_realm_list(s, &a, &list, &n), KH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].refresh_grace, 5);
+    assert_int_equal(list[1].refresh_grace, 0); /* the other realm is untouched */
+    assert_int_equal(list[1].access_ttl, 300);
+
+    /* Created with a grace: read back. */
+    struct realm g = {.name = "graced", .alg = "EdDSA", .access_ttl = 1, .refresh_idle_ttl = 2,
+                      .session_max_ttl = 3, .offline_idle_ttl = 4, .refresh_grace = 9,
+                      .created_at = 1};
+    assert_int_equal(store_realm_create(s, &g, NULL), KH_OK);
+    assert_int_equal(store_realm_find(s, &a, "graced", &got), KH_OK);
+    assert_int_equal(got.refresh_grace, 9);
+
+    struct realm missing = r;
+    missing.id = r.id + 1000;
+    assert_int_equal(store_realm_update(s, &missing), KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+static struct client ct_client_rec(int64_t realm_id, const char *id, const char *client_id,
+                                   bool confidential)
+{
+    struct client c = {.id = id, .realm_id = realm_id, .client_id = client_id,
+                       .confidential = confidential, .grants = GRANT_PASSWORD,
+                       .scopes = "openid", .default_scopes = "openid", .enabled = true,
+                       .refresh_grace = -1, .created_at = clock_now()};
+    if (confidential)
+        ct_hash(client_id, c.secret_hash);
+    return c;
+}
+
+static void contract_client_update(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    struct client plain = ct_client_rec(realm, "c-1", "web", false);
+    assert_int_equal(store_client_create(s, &plain), KH_OK);
+    struct client r = {0};
+    assert_int_equal(store_client_find(s, &a, realm, "web", &r), KH_OK);
+    assert_int_equal(r.access_ttl, 0); /* 0 and -1: the realm's */
+    assert_int_equal(r.refresh_idle_ttl, 0);
+    assert_int_equal(r.session_max_ttl, 0);
+    assert_int_equal(r.offline_idle_ttl, 0);
+    assert_int_equal(r.refresh_grace, -1);
+    assert_int_equal(r.old_secret_until, 0);
+    uint8_t zero[SHA256_LEN] = {0};
+    assert_memory_equal(r.old_secret_hash, zero, SHA256_LEN);
+
+    /* Overrides given at creation are kept. */
+    struct client tuned = ct_client_rec(realm, "c-2", "tuned", true);
+    tuned.access_ttl = 30;
+    tuned.refresh_idle_ttl = 40;
+    tuned.session_max_ttl = 50;
+    tuned.offline_idle_ttl = 60;
+    tuned.refresh_grace = 0;
+    assert_int_equal(store_client_create(s, &tuned), KH_OK);
+    assert_int_equal(store_client_find(s, &a, realm, "tuned", &r), KH_OK);
+    assert_int_equal(r.access_ttl, 30);
+    assert_int_equal(r.refresh_idle_ttl, 40);
+    assert_int_equal(r.session_max_ttl, 50);
+    assert_int_equal(r.offline_idle_ttl, 60);
+    assert_int_equal(r.refresh_grace, 0);
+
+    /* Update: lifetimes, grace, scopes, grants, enabled, opaque; nothing else. */
+    struct client u = plain;
+    u.access_ttl = 120;
+    u.refresh_idle_ttl = 900;
+    u.session_max_ttl = 3600;
+    u.offline_idle_ttl = 7200;
+    u.refresh_grace = 3;
+    u.scopes = "openid profile email";
+    u.default_scopes = "openid email";
+    u.grants = GRANT_PASSWORD | GRANT_REFRESH_TOKEN;
+    u.enabled = false;
+    u.opaque = true;
+    u.name = "ignored";
+    u.confidential = true;
+    assert_int_equal(store_client_update(s, &u), KH_OK);
+    assert_int_equal(store_client_find(s, &a, realm, "web", &r), KH_OK);
+    assert_string_equal(r.id, "c-1");
+    assert_null(r.name);
+    assert_false(r.confidential);
+    assert_int_equal(r.access_ttl, 120);
+    assert_int_equal(r.refresh_idle_ttl, 900);
+    assert_int_equal(r.session_max_ttl, 3600);
+    assert_int_equal(r.offline_idle_ttl, 7200);
+    assert_int_equal(r.refresh_grace, 3);
+    assert_string_equal(r.scopes, "openid profile email");
+    assert_string_equal(r.default_scopes, "openid email");
+    assert_int_equal(r.grants, GRANT_PASSWORD | GRANT_REFRESH_TOKEN);
+    assert_false(r.enabled);
+    assert_true(r.opaque);
+    assert_int_equal(r.created_at, plain.created_at);
+
+    /* Back to the realm's, enabled, JWT. */
+    u.access_ttl = u.refresh_idle_ttl = u.session_max_ttl = u.offline_idle_ttl = 0;
+    u.refresh_grace = -1;
+    u.enabled = true;
+    u.opaque = false;
+    assert_int_equal(store_client_update(s, &u), KH_OK);
+    assert_int_equal(store_client_find(s, &a, realm, "web", &r), KH_OK);
+    assert_int_equal(r.access_ttl, 0);
+    assert_int_equal(r.refresh_grace, -1);
+    assert_true(r.enabled);
+    assert_false(r.opaque);
+    assert_int_equal(store_client_find(s, &a, realm, "tuned", &r), KH_OK);
+    assert_int_equal(r.access_ttl, 30); /* the other client untouched */
+
+    struct client missing = u;
+    missing.client_id = "nope";
+    assert_int_equal(store_client_update(s, &missing), KH_ERR_NOTFOUND);
+    missing = u;
+    missing.realm_id = realm + 1;
+    assert_int_equal(store_client_update(s, &missing), KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+static void contract_client_rotate_secret(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    struct client conf = ct_client_rec(realm, "c-1", "billing", true);
+    struct client pub = ct_client_rec(realm, "c-2", "web", false);
+    assert_int_equal(store_client_create(s, &conf), KH_OK);
+    assert_int_equal(store_client_create(s, &pub), KH_OK);
+
+    uint8_t second[SHA256_LEN], third[SHA256_LEN];
+    ct_hash("khs_second", second);
+    ct_hash("khs_third", third);
+    assert_int_equal(store_client_rotate_secret(s, realm, "billing", second, now + 60), KH_OK);
+    struct client r = {0};
+    assert_int_equal(store_client_find(s, &a, realm, "billing", &r), KH_OK);
+    assert_memory_equal(r.secret_hash, second, SHA256_LEN);
+    assert_memory_equal(r.old_secret_hash, conf.secret_hash, SHA256_LEN);
+    assert_int_equal(r.old_secret_until, now + 60);
+    assert_true(r.confidential);
+
+    /* Two secrets at most: the first is gone once the second becomes old. */
+    assert_int_equal(store_client_rotate_secret(s, realm, "billing", third, 0), KH_OK);
+    assert_int_equal(store_client_find(s, &a, realm, "billing", &r), KH_OK);
+    assert_memory_equal(r.secret_hash, third, SHA256_LEN);
+    assert_memory_equal(r.old_secret_hash, second, SHA256_LEN);
+    assert_int_equal(r.old_secret_until, 0);
+
+    /* A public client has no secret to rotate; nothing is written. */
+    assert_int_equal(store_client_rotate_secret(s, realm, "web", second, now + 60),
+                     KH_ERR_NOTFOUND);
+    assert_int_equal(store_client_find(s, &a, realm, "web", &r), KH_OK);
+    assert_false(r.confidential);
+    assert_int_equal(r.old_secret_until, 0);
+    uint8_t zero[SHA256_LEN] = {0};
+    assert_memory_equal(r.old_secret_hash, zero, SHA256_LEN);
+    assert_memory_equal(r.secret_hash, zero, SHA256_LEN);
+
+    assert_int_equal(store_client_rotate_secret(s, realm, "nope", second, now), KH_ERR_NOTFOUND);
+    assert_int_equal(store_client_rotate_secret(s, realm + 1, "billing", second, now),
+                     KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+/* The state of one token: used_at, retried, and its session's revocation. */
+static void ct_token_state(struct store *s, const uint8_t hash[SHA256_LEN], int64_t used_at,
+                           bool retried, int64_t session_revoked_at)
+{
+    struct arena a;
+    arena_init(&a);
+    struct refresh_token t = {0};
+    assert_int_equal(store_refresh_find(s, &a, hash, &t), KH_OK);
+    assert_int_equal(t.used_at, used_at);
+    assert_int_equal(t.retried, retried);
+    assert_int_equal(t.session_revoked_at, session_revoked_at);
+    arena_free(&a);
+}
+
+static void ct_token_missing(struct store *s, const uint8_t hash[SHA256_LEN])
+{
+    struct arena a;
+    arena_init(&a);
+    struct refresh_token t = {0};
+    assert_int_equal(store_refresh_find(s, &a, hash, &t), KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+/* Grace 0: the second presentation is a reuse, whatever the interval. */
+static void contract_rotate_no_grace(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", NULL, "khr_one", now);
+    uint8_t one[SHA256_LEN];
+    ct_hash("khr_one", one);
+    struct refresh_token two = ct_next("s-1", realm, "khr_two", now + 1);
+    struct refresh_token again = ct_next("s-1", realm, "khr_again", now + 1);
+    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1, 0), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, one, &again, now + 1, 0), KH_ERR_CONFLICT);
+    ct_token_missing(s, again.hash);
+    /* Every token of an ended family is used and retried: nothing revives one. */
+    ct_token_state(s, one, now + 1, true, now + 1);
+    ct_token_state(s, two.hash, now + 1, true, now + 1);
+    /* A negative grace is no grace. */
+    ct_session(s, realm, "s-2", NULL, "khr_uno", now);
+    uint8_t uno[SHA256_LEN];
+    ct_hash("khr_uno", uno);
+    struct refresh_token dos = ct_next("s-2", realm, "khr_dos", now + 1);
+    struct refresh_token tres = ct_next("s-2", realm, "khr_tres", now + 1);
+    assert_int_equal(store_refresh_rotate(s, uno, &dos, now + 1, -5), KH_OK);
+    assert_int_equal(store_refresh_rotate(s, uno, &tres, now + 2, -5), KH_ERR_CONFLICT);
+    ct_token_missing(s, tres.hash);
+}
+
+/* Grace 5: one retry within 5 s gets a fresh pair in the same family; the
+ * next presentation is a reuse that revokes the family. */
+static void contract_rotate_grace(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", NULL, "khr_one", now);
+    uint8_t one[SHA256_LEN];
+    ct_hash("khr_one", one);
+    struct refresh_token two = ct_next("s-1", realm, "khr_two", now + 1);
+    struct refresh_token retry = ct_next("s-1", realm, "khr_retry", now + 5);
+    struct refresh_token third = ct_next("s-1", realm, "khr_third", now + 5);
+
+    assert_int_equal(store_refresh_rotate(s, one, &two, now + 1, 5), KH_OK);
+    /* The first use is no retry: SET saw used_at as it was (NULL). */
+    ct_token_state(s, one, now + 1, false, 0);
+    ct_token_state(s, two.hash, 0, false, 0);
+
+    assert_int_equal(store_refresh_rotate(s, one, &retry, now + 5, 5), KH_OK);
+    ct_token_state(s, one, now + 1, true, 0); /* used_at stays the first rotation's */
+    ct_token_state(s, retry.hash, 0, false, 0);
+    ct_token_state(s, two.hash, 0, false, 0); /* nothing revoked */
+
+    assert_int_equal(store_refresh_rotate(s, one, &third, now + 5, 5), KH_ERR_CONFLICT);
+    ct_token_missing(s, third.hash);
+    ct_token_state(s, one, now + 1, true, now + 5);
+    ct_token_state(s, two.hash, now + 5, true, now + 5);
+    ct_token_state(s, retry.hash, now + 5, true, now + 5);
+
+    /* A retried token's successors rotate as usual until the family ends; here it has. */
+    struct refresh_token four = ct_next("s-1", realm, "khr_four", now + 6);
+    assert_int_equal(store_refresh_rotate(s, retry.hash, &four, now + 6, 5), KH_ERR_CONFLICT);
+    ct_token_missing(s, four.hash);
+}
+
+/* After the grace (or exactly at its end) a presentation is a reuse. */
+static void contract_rotate_grace_expired(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    const char *sids[] = {"s-late", "s-edge"};
+    const int64_t after[] = {6, 5};
+    for (size_t i = 0; i < 2; i++) {
+        char first[32], second[32], late[32];
+        snprintf(first, sizeof(first), "khr_first_%zu", i);
+        snprintf(second, sizeof(second), "khr_second_%zu", i);
+        snprintf(late, sizeof(late), "khr_late_%zu", i);
+        ct_session(s, realm, sids[i], NULL, first, now);
+        uint8_t h[SHA256_LEN];
+        ct_hash(first, h);
+        struct refresh_token next = ct_next(sids[i], realm, second, now);
+        struct refresh_token retry = ct_next(sids[i], realm, late, now + after[i]);
+        assert_int_equal(store_refresh_rotate(s, h, &next, now, 5), KH_OK);
+        assert_int_equal(store_refresh_rotate(s, h, &retry, now + after[i], 5), KH_ERR_CONFLICT);
+        ct_token_missing(s, retry.hash);
+        ct_token_state(s, next.hash, now + after[i], true, now + after[i]);
+    }
+}
+
+/* A family ended (logout, revocation) stays ended within the grace. */
+static void contract_rotate_grace_revoked(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", NULL, "khr_one", now);
+    uint8_t one[SHA256_LEN];
+    ct_hash("khr_one", one);
+    struct refresh_token two = ct_next("s-1", realm, "khr_two", now);
+    assert_int_equal(store_refresh_rotate(s, one, &two, now, 5), KH_OK);
+    assert_int_equal(store_session_revoke(s, "s-1", now + 1), KH_OK);
+    struct refresh_token a = ct_next("s-1", realm, "khr_a", now + 2);
+    struct refresh_token b = ct_next("s-1", realm, "khr_b", now + 2);
+    assert_int_equal(store_refresh_rotate(s, one, &a, now + 2, 5), KH_ERR_CONFLICT);
+    assert_int_equal(store_refresh_rotate(s, two.hash, &b, now + 2, 5), KH_ERR_CONFLICT);
+    ct_token_missing(s, a.hash);
+    ct_token_missing(s, b.hash);
+    ct_token_state(s, one, now, true, now + 1);
+    ct_token_state(s, two.hash, now + 1, true, now + 1);
+}
+
+/* Racing on a fresh token with a grace: the first use and one retry win;
+ * every other presentation is a reuse (and the family ends). */
+static void contract_rotate_grace_race(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", NULL, "khr_one", now);
+    uint8_t old[SHA256_LEN];
+    ct_hash("khr_one", old);
+    pthread_barrier_t go;
+    assert_int_equal(pthread_barrier_init(&go, NULL, CT_RACERS), 0);
+    struct ct_racer racers[CT_RACERS];
+    pthread_t th[CT_RACERS];
+    for (int i = 0; i < CT_RACERS; i++) {
+        struct ct_racer *r = &racers[i];
+        *r = (struct ct_racer){.s = s, .go = &go, .old = old, .grace = 5,
+                               .rc = KH_ERR_INTERNAL};
+        snprintf(r->token, sizeof(r->token), "khr_next_%d", i);
+        r->next = ct_next("s-1", realm, r->token, now + 1);
+        assert_int_equal(pthread_create(&th[i], NULL, ct_race, r), 0);
+    }
+    int ok = 0, conflict = 0;
+    for (int i = 0; i < CT_RACERS; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        ok += racers[i].rc == KH_OK;
+        conflict += racers[i].rc == KH_ERR_CONFLICT;
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(ok, 2);
+    assert_int_equal(conflict, CT_RACERS - 2);
+    ct_token_state(s, old, now + 1, true, now + 1);
+}
+
+static void contract_session_find(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    ct_user(s, realm, "u-1", "alice", NULL, 0);
+    int64_t now = clock_now();
+    ct_session(s, realm, "s-1", "u-1", "khr_one", now);
+    struct session got = {0};
+    assert_int_equal(store_session_find(s, &a, "s-1", &got), KH_OK);
+    assert_string_equal(got.id, "s-1");
+    assert_int_equal(got.realm_id, realm);
+    assert_string_equal(got.user_id, "u-1");
+    assert_string_equal(got.client_id, "web");
+    assert_false(got.offline);
+    assert_int_equal(got.created_at, now - 10);
+    assert_int_equal(got.expires_at, now + 36000);
+    assert_int_equal(got.revoked_at, 0);
+
+    struct session off = {.id = "s-2", .realm_id = realm, .client_id = "cli", .offline = true,
+                          .created_at = now, .expires_at = INT64_MAX};
+    struct refresh_token first = ct_next("s-2", realm, "khr_two", now);
+    assert_int_equal(store_session_start(s, &off, &first), KH_OK);
+    assert_int_equal(store_session_find(s, &a, "s-2", &got), KH_OK);
+    assert_null(got.user_id);
+    assert_true(got.offline);
+    assert_int_equal(got.expires_at, INT64_MAX);
+
+    assert_int_equal(store_session_revoke(s, "s-1", now + 3), KH_OK);
+    assert_int_equal(store_session_find(s, &a, "s-1", &got), KH_OK);
+    assert_int_equal(got.revoked_at, now + 3);
+
+    struct session miss = {.id = "keep"};
+    assert_int_equal(store_session_find(s, &a, "s-404", &miss), KH_ERR_NOTFOUND);
+    assert_string_equal(miss.id, "keep");
+    arena_free(&a);
+}
+
+static struct access_token ct_access(int64_t realm_id, const char *token, const char *user_id,
+                                     const char *session_id, int64_t now, int64_t ttl)
+{
+    struct access_token t = {.realm_id = realm_id, .client_id = "web",
+                             .subject = user_id ? user_id : "c-1", .user_id = user_id,
+                             .session_id = session_id, .scope = "openid email",
+                             .issued_at = now, .expires_at = now + ttl};
+    ct_hash(token, t.hash);
+    return t;
+}
+
+static void contract_access_tokens(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    struct access_token user = ct_access(realm, "kha_user", "u-1", "s-1", now, 300);
+    struct access_token svc = ct_access(realm, "kha_svc", NULL, NULL, now, 60);
+    svc.scope = NULL; /* stored as "" */
+    assert_int_equal(store_access_insert(s, &user), KH_OK);
+    assert_int_equal(store_access_insert(s, &svc), KH_OK);
+    assert_int_equal(store_access_insert(s, &user), KH_ERR_CONFLICT);
+    struct access_token orphan = ct_access(realm + 99, "kha_orphan", NULL, NULL, now, 60);
+    assert_int_equal(store_access_insert(s, &orphan), KH_ERR_NOTFOUND);
+
+    struct access_token got = {0};
+    assert_int_equal(store_access_find(s, &a, user.hash, &got), KH_OK);
+    assert_memory_equal(got.hash, user.hash, SHA256_LEN);
+    assert_int_equal(got.realm_id, realm);
+    assert_string_equal(got.client_id, "web");
+    assert_string_equal(got.subject, "u-1");
+    assert_string_equal(got.user_id, "u-1");
+    assert_string_equal(got.session_id, "s-1");
+    assert_string_equal(got.scope, "openid email");
+    assert_int_equal(got.issued_at, now);
+    assert_int_equal(got.expires_at, now + 300);
+    assert_int_equal(got.revoked_at, 0);
+    assert_int_equal(store_access_find(s, &a, svc.hash, &got), KH_OK);
+    assert_string_equal(got.subject, "c-1");
+    assert_null(got.user_id);
+    assert_null(got.session_id);
+    assert_string_equal(got.scope, "");
+
+    assert_int_equal(store_access_revoke(s, user.hash, now + 7), KH_OK);
+    assert_int_equal(store_access_revoke(s, user.hash, now + 9), KH_OK); /* keeps the first */
+    assert_int_equal(store_access_find(s, &a, user.hash, &got), KH_OK);
+    assert_int_equal(got.revoked_at, now + 7);
+    assert_int_equal(store_access_find(s, &a, svc.hash, &got), KH_OK);
+    assert_int_equal(got.revoked_at, 0);
+
+    uint8_t unknown[SHA256_LEN];
+    ct_hash("kha_unknown", unknown);
+    assert_int_equal(store_access_revoke(s, unknown, now), KH_ERR_NOTFOUND);
+    struct access_token miss = {.issued_at = 42};
+    assert_int_equal(store_access_find(s, &a, unknown, &miss), KH_ERR_NOTFOUND);
+    assert_int_equal(miss.issued_at, 42);
+    arena_free(&a);
+}
+
+static void contract_jti(struct store *s)
+{
+    int64_t realm = ct_realm(s, "main");
+    int64_t other = ct_realm(s, "other");
+    int64_t now = clock_now();
+    assert_int_equal(store_jti_is_revoked(s, realm, "jti-1"), KH_ERR_NOTFOUND);
+    assert_int_equal(store_jti_revoke(s, realm, "jti-1", now + 300), KH_OK);
+    assert_int_equal(store_jti_revoke(s, realm, "jti-1", now + 600), KH_OK); /* twice: fine */
+    assert_int_equal(store_jti_is_revoked(s, realm, "jti-1"), KH_OK);
+    assert_int_equal(store_jti_is_revoked(s, other, "jti-1"), KH_ERR_NOTFOUND);
+    assert_int_equal(store_jti_is_revoked(s, realm, "jti-2"), KH_ERR_NOTFOUND);
+    assert_int_equal(store_jti_revoke(s, other, "jti-1", now + 300), KH_OK);
+    assert_int_equal(store_jti_is_revoked(s, other, "jti-1"), KH_OK);
+}
+
+static void contract_key_update(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_key(s, realm, "k1", now - 300, 0, KH_OK);
+    ct_key(s, realm, "k2", now - 100, 0, KH_OK);
+    ct_key(s, realm, "k3", now - 50, 0, KH_OK);
+
+    /* k3 scheduled to retire later: still listed, with the new times. */
+    assert_int_equal(store_key_update(s, "k3", now - 40, now + 600), KH_OK);
+    /* k1 retired now: gone from the list. */
+    assert_int_equal(store_key_update(s, "k1", now - 300, now), KH_OK);
+    struct signing_key *keys = NULL;
+    size_t n = 0;
+    assert_int_equal(store_key_list(s, &a, realm, &keys, &n), KH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(keys[0].kid, "k3");
+    assert_int_equal(keys[0].active_from, now - 40);
+    assert_int_equal(keys[0].retire_at, now + 600);
+    assert_string_equal(keys[1].kid, "k2");
+    assert_int_equal(keys[1].retire_at, 0);
+
+    /* Unscheduling brings a key back (retire_at 0: not scheduled). */
+    assert_int_equal(store_key_update(s, "k1", now - 300, 0), KH_OK);
+    assert_int_equal(store_key_list(s, &a, realm, &keys, &n), KH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(keys[2].kid, "k1");
+
+    assert_int_equal(store_key_update(s, "k404", now, now), KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+#define CT_PURGE_EXPIRED 1000
+
+/* The rows purge must leave alone, and those it must remove. */
+static void ct_purge_fill(struct store *s, int64_t realm, int64_t now)
+{
+    /* 1000 dead tokens in one batch: half idle-expired in sessions not yet at
+     * their maximum, half of expired sessions. Either way the session goes
+     * with its last token: nothing can use an empty session again. */
+    assert_int_equal(store_batch_begin(s), KH_OK);
+    for (int i = 0; i < CT_PURGE_EXPIRED; i++) {
+        char sid[32], tok[32];
+        snprintf(sid, sizeof(sid), "s-dead-%d", i);
+        snprintf(tok, sizeof(tok), "khr_dead_%d", i);
+        bool session_expired = i % 2 == 0;
+        struct session sess = {.id = sid, .realm_id = realm, .client_id = "web",
+                               .created_at = now - 4000,
+                               .expires_at = session_expired ? now - 1 : now + 3600};
+        struct refresh_token t = ct_next(sid, realm, tok, now - 4000);
+        t.expires_at = session_expired ? now + 1800 : now;
+        assert_int_equal(store_session_start(s, &sess, &t), KH_OK);
+    }
+    for (int i = 0; i < 150; i++) {
+        char tok[32];
+        snprintf(tok, sizeof(tok), "kha_dead_%d", i);
+        struct access_token at = ct_access(realm, tok, NULL, NULL, now - 400, 300 - i % 2 * 100);
+        assert_int_equal(store_access_insert(s, &at), KH_OK);
+    }
+    for (int i = 0; i < 120; i++) {
+        char jti[32];
+        snprintf(jti, sizeof(jti), "jti-dead-%d", i);
+        assert_int_equal(store_jti_revoke(s, realm, jti, now - i), KH_OK);
+    }
+    assert_int_equal(store_batch_end(s), KH_OK);
+
+    /* Live: a rotated family (the used token is kept until it expires), an
+     * offline session, a revoked session (its token and it go), access
+     * tokens and jtis not yet expired (revoked or not). */
+    ct_session(s, realm, "s-live", NULL, "khr_live", now);
+    uint8_t live[SHA256_LEN];
+    ct_hash("khr_live", live);
+    struct refresh_token next = ct_next("s-live", realm, "khr_live_next", now);
+    assert_int_equal(store_refresh_rotate(s, live, &next, now, 0), KH_OK);
+    struct session off = {.id = "s-off", .realm_id = realm, .client_id = "web", .offline = true,
+                          .created_at = now, .expires_at = INT64_MAX};
+    struct refresh_token off_tok = ct_next("s-off", realm, "khr_off", now);
+    off_tok.expires_at = now + 2592000;
+    assert_int_equal(store_session_start(s, &off, &off_tok), KH_OK);
+    ct_session(s, realm, "s-rev", NULL, "khr_rev", now);
+    assert_int_equal(store_session_revoke(s, "s-rev", now), KH_OK);
+    struct access_token at = ct_access(realm, "kha_live", "u-1", "s-live", now, 1);
+    struct access_token rev = ct_access(realm, "kha_rev", "u-1", "s-live", now, 300);
+    assert_int_equal(store_access_insert(s, &at), KH_OK);
+    assert_int_equal(store_access_insert(s, &rev), KH_OK);
+    assert_int_equal(store_access_revoke(s, rev.hash, now), KH_OK);
+    assert_int_equal(store_jti_revoke(s, realm, "jti-live", now + 1), KH_OK);
+}
+
+static void contract_purge(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t now = clock_now();
+    ct_purge_fill(s, realm, now);
+
+    struct purge_counts total = {0}, pc;
+    int passes = 0;
+    do {
+        memset(&pc, 0xff, sizeof(pc));
+        assert_int_equal(store_purge(s, now, 100, &pc), KH_OK);
+        assert_true(pc.refresh_tokens <= 100 && pc.sessions <= 100);
+        assert_true(pc.access_tokens <= 100 && pc.revoked_jtis <= 100);
+        total.refresh_tokens += pc.refresh_tokens;
+        total.sessions += pc.sessions;
+        total.access_tokens += pc.access_tokens;
+        total.revoked_jtis += pc.revoked_jtis;
+        assert_true(++passes < 50);
+    } while (pc.refresh_tokens + pc.sessions + pc.access_tokens + pc.revoked_jtis > 0);
+    assert_true(passes >= 11); /* 1001 tokens in batches of 100 */
+    assert_int_equal(total.refresh_tokens, CT_PURGE_EXPIRED + 1);   /* + s-rev's */
+    assert_int_equal(total.sessions, CT_PURGE_EXPIRED + 1);          /* + s-rev */
+    assert_int_equal(total.access_tokens, 150);
+    assert_int_equal(total.revoked_jtis, 120);
+
+    /* Dead rows are gone. */
+    uint8_t h[SHA256_LEN];
+    struct session sess;
+    for (int i = 0; i < 2; i++) {
+        char sid[32], tok[32];
+        snprintf(sid, sizeof(sid), "s-dead-%d", i);
+        snprintf(tok, sizeof(tok), "khr_dead_%d", i);
+        ct_hash(tok, h);
+        ct_token_missing(s, h);
+        /* s-dead-0 expired; s-dead-1 lost its last token: both went. */
+        assert_int_equal(store_session_find(s, &a, sid, &sess), KH_ERR_NOTFOUND);
+    }
+    assert_int_equal(store_session_find(s, &a, "s-rev", &sess), KH_ERR_NOTFOUND);
+    ct_hash("khr_rev", h);
+    ct_token_missing(s, h);
+    struct access_token at;
+    ct_hash("kha_dead_0", h);
+    assert_int_equal(store_access_find(s, &a, h, &at), KH_ERR_NOTFOUND);
+    assert_int_equal(store_jti_is_revoked(s, realm, "jti-dead-0"), KH_ERR_NOTFOUND);
+
+    /* Live rows are untouched. */
+    ct_hash("khr_live", h);
+    ct_token_state(s, h, now, false, 0);
+    ct_hash("khr_live_next", h);
+    ct_token_state(s, h, 0, false, 0);
+    ct_hash("khr_off", h);
+    ct_token_state(s, h, 0, false, 0);
+    assert_int_equal(store_session_find(s, &a, "s-live", &sess), KH_OK);
+    assert_int_equal(store_session_find(s, &a, "s-off", &sess), KH_OK);
+    ct_hash("kha_live", h);
+    assert_int_equal(store_access_find(s, &a, h, &at), KH_OK);
+    ct_hash("kha_rev", h);
+    assert_int_equal(store_access_find(s, &a, h, &at), KH_OK);
+    assert_int_equal(at.revoked_at, now);
+    assert_int_equal(store_jti_is_revoked(s, realm, "jti-live"), KH_OK);
+
+    /* Nothing left to do: all zero; a batch of 0 deletes nothing. */
+    assert_int_equal(store_purge(s, now, 100, &pc), KH_OK);
+    assert_int_equal(pc.refresh_tokens + pc.sessions + pc.access_tokens + pc.revoked_jtis, 0);
+    assert_int_equal(store_purge(s, now + 2, 0, &pc), KH_OK);
+    assert_int_equal(pc.refresh_tokens + pc.sessions + pc.access_tokens + pc.revoked_jtis, 0);
+    /* Later, the short-lived ones expire in turn. */
+    assert_int_equal(store_purge(s, now + 2, 100, &pc), KH_OK);
+    assert_int_equal(pc.access_tokens, 1);
+    assert_int_equal(pc.revoked_jtis, 1);
+    assert_int_equal(pc.refresh_tokens, 0);
+    assert_int_equal(pc.sessions, 0);
     arena_free(&a);
 }
 

@@ -179,6 +179,121 @@ static void test_migration_failure(void **state)
     sqlite3_close(db);
 }
 
+/* A database written by 0001 alone (an existing file from the previous
+ * release): opening it applies the later migrations and keeps its rows, which
+ * read with the new columns' defaults and work with the new ops. */
+static void test_upgrade_from_0001(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite_db_open(f->path, &db), KH_OK);
+    assert_int_equal(sqlite_migrate(db, sqlite_migrations, 1), KH_OK);
+    int64_t now = clock_now();
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO realms VALUES (1, 'main', 'ES256', 60, 600, 6000, 60000, %lld);"
+             "INSERT INTO clients (id, realm_id, client_id, confidential, secret_hash, grants, "
+             "scopes, default_scopes, access_ttl, created_at) VALUES ('c-1', 1, 'billing', 1, "
+             "zeroblob(32), 4, 'openid', 'openid', 30, %lld);"
+             "INSERT INTO sessions VALUES ('s-1', 1, NULL, 'billing', 0, %lld, %lld, 0);"
+             "INSERT INTO refresh_tokens VALUES (zeroblob(32), 's-1', 1, 'billing', NULL, "
+             "'openid', %lld, %lld, NULL);"
+             "INSERT INTO signing_keys VALUES ('k1', 1, 'ES256', x'00', %lld, %lld, 0);",
+             (long long)now, (long long)now, (long long)now, (long long)now + 3600,
+             (long long)now, (long long)now + 600, (long long)now, (long long)now);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(raw_int(f->path, "SELECT version FROM schema_version"), 1);
+
+    assert_int_equal(store_open(f->path, &f->s), KH_OK);
+    assert_int_equal(raw_int(f->path, "SELECT version FROM schema_version"), latest_version());
+    struct arena a;
+    arena_init(&a);
+    struct realm r;
+    assert_int_equal(store_realm_find(f->s, &a, "main", &r), KH_OK);
+    assert_int_equal(r.access_ttl, 60);
+    assert_int_equal(r.offline_idle_ttl, 60000);
+    assert_int_equal(r.refresh_grace, 0);
+    struct client c;
+    assert_int_equal(store_client_find(f->s, &a, 1, "billing", &c), KH_OK);
+    uint8_t zero[SHA256_LEN] = {0};
+    assert_true(c.confidential);
+    assert_int_equal(c.access_ttl, 30);
+    assert_int_equal(c.refresh_idle_ttl, 0);
+    assert_int_equal(c.session_max_ttl, 0);
+    assert_int_equal(c.offline_idle_ttl, 0);
+    assert_int_equal(c.refresh_grace, -1);
+    assert_int_equal(c.old_secret_until, 0);
+    assert_memory_equal(c.old_secret_hash, zero, SHA256_LEN);
+    struct refresh_token t;
+    assert_int_equal(store_refresh_find(f->s, &a, zero, &t), KH_OK);
+    assert_false(t.retried);
+    assert_int_equal(t.used_at, 0);
+    struct signing_key *keys = NULL;
+    size_t n = 0;
+    assert_int_equal(store_key_list(f->s, &a, 1, &keys, &n), KH_OK);
+    assert_int_equal(n, 1);
+
+    /* The old rows under the new ops. */
+    struct refresh_token next = ct_next("s-1", 1, "khr_next", now + 1);
+    struct refresh_token retry = ct_next("s-1", 1, "khr_retry", now + 2);
+    assert_int_equal(store_refresh_rotate(f->s, zero, &next, now + 1, 5), KH_OK);
+    assert_int_equal(store_refresh_rotate(f->s, zero, &retry, now + 2, 5), KH_OK);
+    uint8_t h[SHA256_LEN];
+    ct_hash("khs_new", h);
+    assert_int_equal(store_client_rotate_secret(f->s, 1, "billing", h, now + 60), KH_OK);
+    assert_int_equal(store_client_find(f->s, &a, 1, "billing", &c), KH_OK);
+    assert_memory_equal(c.old_secret_hash, zero, SHA256_LEN);
+    assert_int_equal(c.old_secret_until, now + 60);
+    assert_memory_equal(c.secret_hash, h, SHA256_LEN);
+    struct access_token at = {.realm_id = 1, .client_id = "billing", .subject = "c-1",
+                              .issued_at = now, .expires_at = now + 60};
+    ct_hash("kha_x", at.hash);
+    assert_int_equal(store_access_insert(f->s, &at), KH_OK);
+    assert_int_equal(store_jti_revoke(f->s, 1, "jti", now + 60), KH_OK);
+    assert_int_equal(store_jti_is_revoked(f->s, 1, "jti"), KH_OK);
+    arena_free(&a);
+}
+
+/* The lookups on hot paths use their indexes (a plan change would be a
+ * silent table scan under load). */
+static void test_query_plans(void **state)
+{
+    struct fixture *f = *state;
+    struct {
+        enum sq_stmt id;
+        const char *want;
+    } plans[] = {
+        {SQ_JTI_IS_REVOKED, "USING COVERING INDEX sqlite_autoindex_revoked_jtis_1"},
+        {SQ_ACCESS_FIND, "USING INDEX sqlite_autoindex_access_tokens_1"},
+        {SQ_REFRESH_USE, "USING INDEX sqlite_autoindex_refresh_tokens_1"},
+        {SQ_PURGE_REFRESH, "refresh_tokens_expires"},
+        {SQ_PURGE_REFRESH, "sessions_revoked"},
+        {SQ_PURGE_SESSIONS, "sessions_expires"},
+        {SQ_PURGE_SESSIONS, "sessions_revoked"},
+        {SQ_PURGE_ACCESS, "access_tokens_expires"},
+        {SQ_PURGE_JTIS, "revoked_jtis_expires"},
+    };
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+        char sql[1024];
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite_sql[plans[i].id]);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        bool found = false, scan = false;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *detail = (const char *)sqlite3_column_text(st, 3);
+            found = found || (detail && strstr(detail, plans[i].want));
+            scan = scan || (detail && strncmp(detail, "SCAN ", 5) == 0);
+        }
+        sqlite3_finalize(st);
+        if (!found || scan)
+            fail_msg("plan of statement %d: want %s, no scan", (int)plans[i].id, plans[i].want);
+    }
+    sqlite3_close(db);
+}
+
 #define OPENERS 4
 
 /* Several processes open one fresh file at once: each migration runs once. */
@@ -233,7 +348,7 @@ static void test_rotate_race_processes(void **state)
             char token[32];
             snprintf(token, sizeof(token), "khr_proc_%d", i);
             struct refresh_token next = ct_next("s-1", realm, token, now + 1);
-            enum kh_status rc = store_refresh_rotate(s, old, &next, now + 1);
+            enum kh_status rc = store_refresh_rotate(s, old, &next, now + 1, 0);
             store_close(s);
             _exit((int)rc);
         }
@@ -288,6 +403,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_mode, setup, teardown),
         cmocka_unit_test(test_open_refused),
         cmocka_unit_test_setup_teardown(test_migration_failure, fixture_new, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_0001, fixture_new, teardown),
+        cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_open, fixture_new, teardown),
         cmocka_unit_test_setup_teardown(test_rotate_race_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thread_connections, setup, teardown),

@@ -1,0 +1,127 @@
+/* bearer.c - one verifier for JWT and opaque access tokens. */
+#include "oauth/bearer.h"
+#include "oauth/lifetime.h"
+
+#include <string.h>
+#include "core/secret.h"
+#include "jose/jwt.h"
+
+#define OPAQUE_PREFIX SECRET_ACCESS "_"
+/* Seconds a token's iat or nbf may lie in the future (clock skew between instances). */
+#define BEARER_ISSUED_LEEWAY 60
+
+bool bearer_is_opaque(const char *token)
+{
+    return strncmp(token, OPAQUE_PREFIX, sizeof OPAQUE_PREFIX - 1) == 0;
+}
+
+/* Store outcomes: found → KH_OK, a miss → KH_ERR_DENIED, a failure stays one. */
+static enum kh_status deny_missing(enum kh_status rc)
+{
+    return rc == KH_ERR_NOTFOUND ? KH_ERR_DENIED : rc ? KH_ERR_STORE : KH_OK;
+}
+
+/* A token of a session dies with it (logout, revocation, reuse detection). */
+static enum kh_status session_alive(const struct oauth *o, struct arena *a, const char *sid)
+{
+    if (!sid)
+        return KH_OK;
+    struct session sess;
+    enum kh_status rc = deny_missing(store_session_find(o->store, a, sid, &sess));
+    if (rc)
+        return rc;
+    return sess.revoked_at ? KH_ERR_DENIED : KH_OK;
+}
+
+static enum kh_status verify_jwt(const struct oauth *o, struct arena *a, const struct realm *realm,
+                                 const char *token, int64_t now, struct bearer *out)
+{
+    /* A realm with no key that signs now still verifies with its published keys. */
+    struct keyset keys = {0};
+    enum kh_status rc = keyring_get(o->keyring, realm, &keys);
+    if (rc && rc != KH_ERR_NOTFOUND)
+        return KH_ERR_INTERNAL;
+    /* The leeway serves iat and nbf only (another instance's clock may run a
+     * little ahead); exp is checked below with none: expired when now >= exp. */
+    struct jwt_expect expect = {
+        .issuer = oauth_issuer(o, a, realm),
+        .audience = OAUTH_AUDIENCE,
+        .typ = "at+jwt", /* an ID token (typ JWT) is not an access token */
+        .now = now,
+        .leeway = BEARER_ISSUED_LEEWAY,
+    };
+    struct jwt_claims c;
+    if (jwt_verify(token, strlen(token), keys.keys, keys.n, &expect, a, &c))
+        return KH_ERR_DENIED;
+    if (lifetime_is_expired(c.exp, now))
+        return KH_ERR_DENIED;
+    if (!c.sub || !c.jti || !c.client_id)
+        return KH_ERR_DENIED;
+    rc = store_jti_is_revoked(o->store, realm->id, c.jti);
+    if (rc == KH_OK)
+        return KH_ERR_DENIED;
+    if (rc != KH_ERR_NOTFOUND)
+        return KH_ERR_STORE;
+    rc = session_alive(o, a, c.sid);
+    if (rc)
+        return rc;
+    /* keyhold writes preferred_username for user subjects only */
+    *out = (struct bearer){
+        .sub = c.sub,
+        .user_id = c.preferred_username ? c.sub : NULL,
+        .username = c.preferred_username,
+        .client_id = c.client_id,
+        .scope = c.scope ? c.scope : "",
+        .sid = c.sid,
+        .jti = c.jti,
+        .exp = c.exp,
+        .iat = c.iat,
+    };
+    return KH_OK;
+}
+
+static enum kh_status verify_opaque(const struct oauth *o, struct arena *a,
+                                    const struct realm *realm, const char *token, int64_t now,
+                                    struct bearer *out)
+{
+    size_t n = strlen(token);
+    if (!secret_check(SECRET_ACCESS, token, n))
+        return KH_ERR_DENIED;
+    struct bearer b = {.opaque = true};
+    secret_hash(token, n, b.hash);
+    struct access_token t;
+    enum kh_status rc = deny_missing(store_access_find(o->store, a, b.hash, &t));
+    if (rc)
+        return rc;
+    if (t.realm_id != realm->id || t.revoked_at || lifetime_is_expired(t.expires_at, now))
+        return KH_ERR_DENIED;
+    rc = session_alive(o, a, t.session_id);
+    if (rc)
+        return rc;
+    if (t.user_id) {
+        struct user u;
+        rc = deny_missing(store_user_get(o->store, a, realm->id, t.user_id, &u));
+        if (rc)
+            return rc;
+        b.username = u.username;
+    }
+    b.sub = t.subject;
+    b.user_id = t.user_id;
+    b.client_id = t.client_id;
+    b.scope = t.scope ? t.scope : "";
+    b.sid = t.session_id;
+    b.exp = t.expires_at;
+    b.iat = t.issued_at;
+    *out = b;
+    return KH_OK;
+}
+
+enum kh_status bearer_verify(const struct oauth *o, struct arena *a, const struct realm *realm,
+                             const char *token, int64_t now, struct bearer *out)
+{
+    if (!token || !*token)
+        return KH_ERR_DENIED;
+    if (bearer_is_opaque(token))
+        return verify_opaque(o, a, realm, token, now, out);
+    return verify_jwt(o, a, realm, token, now, out);
+}

@@ -1,0 +1,191 @@
+/* test_bearer.c - the access-token verifier and userinfo: JWT and opaque
+ * tokens, and every refusal (ID token, expired, revoked, another realm's). */
+#include "lifecycle_fixture.h"
+#include "oauth/bearer.h"
+
+static enum kh_status verify(struct fixture *f, const struct realm *r, const char *token, int64_t now,
+                             struct bearer *out)
+{
+    return bearer_verify(&f->oauth, &f->a, r, token, now, out);
+}
+
+static struct oauth_outcome revoke_token(struct fixture *f, const char *client, const char *secret, const char *token)
+{
+    struct client_token_request req = {.realm = &f->realm, .client_id = client, .client_secret = secret,
+                                       .token = token};
+    return oauth_revoke(&f->oauth, &f->a, &req);
+}
+
+static void test_jwt_verified(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = time(NULL);
+    struct token_response r = fx_password(f, "app", NULL, NULL, t);
+    struct bearer b;
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
+    assert_false(b.opaque);
+    assert_string_equal(b.sub, r.subject);
+    assert_string_equal(b.user_id, r.subject);
+    assert_string_equal(b.username, "alice");
+    assert_string_equal(b.client_id, "app");
+    assert_string_equal(b.scope, "users:read openid");
+    assert_string_equal(b.sid, r.session_state);
+    assert_non_null(b.jti);
+    assert_int_equal(b.iat, t);
+    assert_int_equal(b.exp, t + 300);
+    /* no leeway: expired at exp */
+    assert_int_equal(verify(f, &f->realm, r.access_token, t + 299, &b), KH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t + 300, &b), KH_ERR_DENIED);
+    /* a client subject has no user */
+    struct token_request cc = {.grant_type = "client_credentials", .client_id = "lone",
+                               .client_secret = f->lone_secret, .now = t};
+    assert_int_equal(fx_token(f, &cc, &r).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
+    assert_null(b.user_id);
+    assert_null(b.username);
+    assert_null(b.sid);
+    /* issued by a clock up to 60 s ahead: still good; further: refused */
+    cc.now = t + 60;
+    assert_int_equal(fx_token(f, &cc, &r).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
+    cc.now = t + 61;
+    assert_int_equal(fx_token(f, &cc, &r).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_ERR_DENIED);
+}
+
+static void test_jwt_refusals(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = time(NULL);
+    struct token_response r = fx_password(f, "web", f->web_secret, "openid", t);
+    struct bearer b;
+    assert_int_equal(verify(f, &f->realm, r.id_token, t, &b), KH_ERR_DENIED);      /* typ JWT */
+    assert_int_equal(verify(f, &f->realm, r.refresh_token, t, &b), KH_ERR_DENIED); /* not an access token */
+    assert_int_equal(verify(f, &f->realm, "", t, &b), KH_ERR_DENIED);
+    assert_int_equal(verify(f, &f->realm, "a.b.c", t, &b), KH_ERR_DENIED);
+    char *tampered = arena_strdup(&f->a, r.access_token);
+    char *sig = strrchr(tampered, '.') + 1;
+    sig[0] = sig[0] == 'A' ? 'B' : 'A';
+    assert_int_equal(verify(f, &f->realm, tampered, t, &b), KH_ERR_DENIED);
+    /* another realm's token: another issuer and other keys */
+    struct token_request other = {.realm = &f->realm2, .grant_type = "password", .client_id = "app",
+                                  .username = "alice", .password = "pw-alice2", .now = t};
+    struct token_response r2;
+    assert_int_equal(fx_token(f, &other, &r2).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm2, r2.access_token, t, &b), KH_OK);
+    assert_int_equal(verify(f, &f->realm, r2.access_token, t, &b), KH_ERR_DENIED);
+    /* revoked: the jti is remembered */
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
+    assert_int_equal(revoke_token(f, "web", f->web_secret, r.access_token).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_ERR_DENIED);
+}
+
+/* Ending the session (logout, or revoking its refresh token) ends its access tokens. */
+static void test_session_end_kills_access(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = time(NULL);
+    struct token_response r = fx_password(f, "app", NULL, NULL, t);
+    struct bearer b;
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
+    struct client_token_request req = {.realm = &f->realm, .client_id = "app", .token = r.refresh_token};
+    assert_int_equal(oauth_logout(&f->oauth, &f->a, &req).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_ERR_DENIED);
+}
+
+static void test_opaque_verified_and_refused(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = time(NULL);
+    struct token_request cc = {.grant_type = "client_credentials", .client_id = "opq",
+                               .client_secret = f->opq_secret, .now = t};
+    struct token_response r;
+    assert_int_equal(fx_token(f, &cc, &r).error, OAUTH_OK);
+    struct bearer b;
+    assert_int_equal(verify(f, &f->realm, r.access_token, t + 299, &b), KH_OK);
+    assert_true(b.opaque);
+    assert_null(b.jti);
+    assert_int_equal(b.exp, t + 300);
+    assert_int_equal(b.iat, t);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t + 300, &b), KH_ERR_DENIED);
+    assert_int_equal(verify(f, &f->realm2, r.access_token, t, &b), KH_ERR_DENIED);
+    /* a mistyped token fails its checksum; an unknown one is not found */
+    char *typo = arena_strdup(&f->a, r.access_token);
+    typo[10] = typo[10] == 'a' ? 'b' : 'a';
+    assert_int_equal(verify(f, &f->realm, typo, t, &b), KH_ERR_DENIED);
+    char unknown[SECRET_LEN + 1];
+    secret_new(SECRET_ACCESS, unknown);
+    assert_int_equal(verify(f, &f->realm, unknown, t, &b), KH_ERR_DENIED);
+    /* another client cannot revoke it; its own client can */
+    assert_int_equal(revoke_token(f, "web", f->web_secret, r.access_token).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
+    assert_int_equal(revoke_token(f, "opq", f->opq_secret, r.access_token).error, OAUTH_OK);
+    assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_ERR_DENIED);
+}
+
+static enum userinfo_status userinfo(struct fixture *f, const char *token, struct userinfo *out)
+{
+    return oauth_userinfo(&f->oauth, &f->a, &f->realm, token, 0, out);
+}
+
+static void test_userinfo_claims(void **state)
+{
+    struct fixture *f = *state;
+    struct token_response r = fx_password(f, "web", f->web_secret, "openid profile email", 0);
+    struct userinfo u;
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_OK);
+    assert_string_equal(u.sub, r.subject);
+    assert_string_equal(u.preferred_username, "alice");
+    assert_string_equal(u.email, "alice@example.com");
+    assert_true(u.email_verified_known);
+    assert_string_equal(u.given_name, "Alice");
+    assert_string_equal(u.family_name, "Liddell");
+    assert_string_equal(u.name, "Alice Liddell");
+    r = fx_password(f, "web", f->web_secret, "openid", 0);
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_OK);
+    assert_string_equal(u.preferred_username, "alice");
+    assert_null(u.email);
+    assert_false(u.email_verified_known);
+    assert_null(u.given_name);
+    assert_null(u.name);
+    /* an opaque token works alike */
+    r = fx_password(f, "opq", f->opq_secret, "openid", 0);
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_OK);
+    assert_string_equal(u.sub, r.subject);
+}
+
+static void test_userinfo_refusals(void **state)
+{
+    struct fixture *f = *state;
+    struct userinfo u;
+    struct token_response r = fx_password(f, "web", f->web_secret, "users:read", 0);
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_INSUFFICIENT_SCOPE);
+    struct token_request cc = {.grant_type = "client_credentials", .client_id = "lone",
+                               .client_secret = f->lone_secret};
+    assert_int_equal(fx_token(f, &cc, &r).error, OAUTH_OK);
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_INSUFFICIENT_SCOPE); /* a client */
+    r = fx_password(f, "web", f->web_secret, "openid", 0);
+    assert_int_equal(userinfo(f, r.id_token, &u), USERINFO_INVALID_TOKEN);
+    assert_int_equal(userinfo(f, "garbage", &u), USERINFO_INVALID_TOKEN);
+    assert_int_equal(userinfo(f, NULL, &u), USERINFO_INVALID_TOKEN);
+    assert_int_equal(revoke_token(f, "web", f->web_secret, r.access_token).error, OAUTH_OK);
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_INVALID_TOKEN);
+    r = fx_password(f, "web", f->web_secret, "openid", 0);
+    const char *why;
+    assert_int_equal(manage_user_set_enabled(f->store, &f->a, "r1", "alice", false, &why), KH_OK);
+    assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_INVALID_TOKEN);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_jwt_verified),
+        T(test_jwt_refusals),
+        T(test_session_end_kills_access),
+        T(test_opaque_verified_and_refused),
+        T(test_userinfo_claims),
+        T(test_userinfo_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
