@@ -32,6 +32,8 @@ secret_of() { # realm client-id grants -> secret
 CC_ES=$(secret_of bench-es256 bench-client client_credentials,password)
 CC_RS=$(secret_of bench-rs256 bench-client client_credentials)
 CC_ED=$(secret_of bench-eddsa bench-client client_credentials)
+OPAQUE=$("$KEYHOLD" client create bench-es256 bench-opaque --grant client_credentials --scope "api" \
+         --owner bench --opaque --json --db "$DB" | sed 's/.*"client_secret":"\([^"]*\)".*/\1/')
 
 "$KEYHOLD" serve --listen 127.0.0.1:$PORT >"$DIR/out.log" 2>"$DIR/err.log" &
 PID=$!
@@ -40,7 +42,7 @@ rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$PID/status; }
 RSS_IDLE=$(rss)
 
 url() { echo "$BASE/realms/$1/protocol/openid-connect/token"; }
-auth() { echo "Basic $(printf 'bench-client:%s' "$1" | base64 -w0)"; }
+auth() { echo "Basic $(printf '%s:%s' "${BENCH_CLIENT_ID:-bench-client}" "$1" | base64 -w0)"; }
 ROWS=""
 # run LABEL SCRIPT URL SECRET [extra env...]: one wrk run, one table row
 run() {
@@ -50,7 +52,7 @@ run() {
     rps=$(echo "$out" | awk '/Requests\/sec/ {printf "%.0f", $2}')
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-    bad=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+    bad=$(echo "$out" | awk '/Non-2xx/ {print $5} /inactive=/ {sub(/.*inactive=/, ""); if ($0 > 0) print $0 " inactive"}')
     ROWS="$ROWS| $label | $rps | $p50 | $p99 | ${bad:-0} |
 "
 }
@@ -65,6 +67,17 @@ mint_refresh_tokens() { # N -> space-separated refresh tokens from password gran
 }
 
 run "client_credentials ES256" cc.lua "$(url bench-es256)" "$CC_ES"
+# Introspection of a JWT access token (ES256) and of an opaque one, each by its client
+token_of() { # client-id secret -> access token of a client-credentials grant
+    curl -s -u "$1:$2" -d 'grant_type=client_credentials&scope=api' "$(url bench-es256)" |
+        sed 's/.*"access_token":"\([^"]*\)".*/\1/'
+}
+JWT=$(token_of bench-client "$CC_ES")
+KHA=$(token_of bench-opaque "$OPAQUE")
+INTROSPECT=$BASE/realms/bench-es256/protocol/openid-connect/token/introspect
+WRK_TOKEN=$JWT run "introspection, JWT access token" introspect.lua "$INTROSPECT" "$CC_ES"
+BENCH_CLIENT_ID=bench-opaque WRK_TOKEN=$KHA \
+    run "introspection, opaque access token" introspect.lua "$INTROSPECT" "$OPAQUE"
 run "client_credentials RS256" cc.lua "$(url bench-rs256)" "$CC_RS"
 run "client_credentials EdDSA" cc.lua "$(url bench-eddsa)" "$CC_ED"
 WRK_REFRESH_TOKENS=$(mint_refresh_tokens $((CONNS + THREADS + 2))) WRK_THREADS=$THREADS \
