@@ -10,26 +10,6 @@
 #include <string.h>
 #include "store/sqlite/sqlite_internal.h"
 
-/* One kind: DELETE ... LIMIT batch in its own transaction; *n rows deleted. */
-static enum kh_status purge_kind(struct sqlite_conn *c, enum sq_stmt id, int64_t now,
-                                 int64_t batch, size_t *n)
-{
-    sqlite3_stmt *st = sqlite_stmt(c, id);
-    if (!st)
-        return KH_ERR_STORE;
-    enum kh_status rc = sqlite_tx_begin(c, true, "purge");
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, batch);
-    rc = sqlite_exec_stmt(c, st, "purge");
-    int changed = rc ? 0 : sqlite3_changes(c->db);
-    rc = sqlite_tx_end(c, rc, "purge");
-    if (!rc)
-        *n = changed > 0 ? (size_t)changed : 0;
-    return rc;
-}
-
 /* Runs `del` (a DELETE … RETURNING session_id), then deletes those sessions
  * that it left without a token. */
 static enum kh_status drop_tokens_and_empty_sessions(struct sqlite_conn *c, sqlite3_stmt *del,
@@ -64,11 +44,13 @@ static enum kh_status drop_tokens_and_empty_sessions(struct sqlite_conn *c, sqli
     return rc;
 }
 
-/* Refresh tokens, and the sessions they leave empty, in one transaction. */
-static enum kh_status purge_refresh(struct sqlite_conn *c, int64_t now, int64_t batch,
-                                    size_t *tokens, size_t *sessions)
+/* One kind: DELETE ... LIMIT batch in its own transaction; *n rows deleted.
+ * With `emptied`, the statement returns the session ids of the refresh tokens
+ * it deleted, and the sessions left empty go in the same transaction. */
+static enum kh_status purge_kind(struct sqlite_conn *c, enum sq_stmt id, int64_t now,
+                                 int64_t batch, size_t *n, size_t *emptied)
 {
-    sqlite3_stmt *st = sqlite_stmt(c, SQ_PURGE_REFRESH);
+    sqlite3_stmt *st = sqlite_stmt(c, id);
     if (!st)
         return KH_ERR_STORE;
     enum kh_status rc = sqlite_tx_begin(c, true, "purge");
@@ -76,12 +58,18 @@ static enum kh_status purge_refresh(struct sqlite_conn *c, int64_t now, int64_t 
         return rc;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, batch);
-    size_t n = 0, emptied = 0;
-    rc = drop_tokens_and_empty_sessions(c, st, &n, &emptied);
+    size_t rows = 0, gone = 0;
+    if (emptied) {
+        rc = drop_tokens_and_empty_sessions(c, st, &rows, &gone);
+    } else {
+        rc = sqlite_exec_stmt(c, st, "purge");
+        rows = rc ? 0 : (size_t)sqlite3_changes(c->db);
+    }
     rc = sqlite_tx_end(c, rc, "purge");
     if (!rc) {
-        *tokens = n;
-        *sessions = emptied;
+        *n = rows;
+        if (emptied)
+            *emptied = gone;
     }
     return rc;
 }
@@ -94,14 +82,14 @@ enum kh_status sqlite_purge(struct store *s, int64_t now, size_t batch, struct p
     int64_t limit = batch > (size_t)INT32_MAX ? INT32_MAX : (int64_t)batch;
     struct purge_counts pc = {0};
     size_t emptied = 0;
-    enum kh_status rc = purge_refresh(c, now, limit, &pc.refresh_tokens, &emptied);
+    enum kh_status rc = purge_kind(c, SQ_PURGE_REFRESH, now, limit, &pc.refresh_tokens, &emptied);
     if (!rc)
-        rc = purge_kind(c, SQ_PURGE_SESSIONS, now, limit, &pc.sessions);
+        rc = purge_kind(c, SQ_PURGE_SESSIONS, now, limit, &pc.sessions, NULL);
     pc.sessions += emptied;
     if (!rc)
-        rc = purge_kind(c, SQ_PURGE_ACCESS, now, limit, &pc.access_tokens);
+        rc = purge_kind(c, SQ_PURGE_ACCESS, now, limit, &pc.access_tokens, NULL);
     if (!rc)
-        rc = purge_kind(c, SQ_PURGE_JTIS, now, limit, &pc.revoked_jtis);
+        rc = purge_kind(c, SQ_PURGE_JTIS, now, limit, &pc.revoked_jtis, NULL);
     if (!rc && out)
         *out = pc;
     return rc;
