@@ -193,6 +193,28 @@ def test_rotate_with_an_explicit_alg(server):
     assert out["alg"] == "ES256", out
 
 
+def test_rotate_to_another_alg(server):
+    # ES256 → EdDSA: the old key signs until the new one starts, then the new one signs
+    # with its own algorithm, the realm makes its later keys with it, and tokens signed
+    # before still verify.
+    realm = new_realm(server)
+    before = issue(server, realm)
+    out = server.key_rotate(realm.name, "--alg", "EdDSA")
+    assert out["alg"] == "EdDSA", out
+    assert jwt_header(issue(server, realm))["alg"] == "ES256"
+    shown = server.cli("realm", "show", realm.name, "--json")
+    assert shown.returncode == 0 and '"alg":"EdDSA"' in shown.stdout, shown
+    now = server.key_rotate(realm.name, "--now")
+    assert now["alg"] == "EdDSA", now
+    after = wait_until(lambda: signed_by(server, realm, now["kid"]), KEYRING_DEADLINE,
+                       f"tokens of {realm.name} signed by {now['kid']}")
+    assert jwt_header(after)["alg"] == "EdDSA"
+    realm.alg = "EdDSA"
+    verify(server, realm, after)
+    realm.alg = "ES256"
+    verify(server, realm, before)
+
+
 @pytest.mark.parametrize("command", [["key"], ["key", "rotate"], ["key", "list"]])
 def test_key_help(server, command):
     res = server.cli(*command, "--help", db=False)
