@@ -201,6 +201,11 @@ struct store_ops {
     enum kh_status (*user_set_enabled)(struct store *s, int64_t realm_id, const char *id, bool enabled);
     enum kh_status (*user_access)(struct store *s, struct arena *a, int64_t realm_id, const char *user_id,
                                   struct access *out);
+    /* Up to `limit` users of the realm in username order, after `after` (a
+     * username; NULL or "" from the start): a stable cursor, as users are
+     * found by their unique username. password_hash is not read (NULL). */
+    enum kh_status (*user_list)(struct store *s, struct arena *a, int64_t realm_id, const char *after,
+                                size_t limit, struct user **out, size_t *n);
 
     enum kh_status (*client_create)(struct store *s, const struct client *c);
     enum kh_status (*client_find)(struct store *s, struct arena *a, int64_t realm_id, const char *client_id,
@@ -290,6 +295,7 @@ void store_close(struct store *s);
 #define store_user_get(s, ...) ((s)->ops->user_get((s), __VA_ARGS__))
 #define store_user_set_password(s, ...) ((s)->ops->user_set_password((s), __VA_ARGS__))
 #define store_user_set_enabled(s, ...) ((s)->ops->user_set_enabled((s), __VA_ARGS__))
+#define store_user_list(s, ...) ((s)->ops->user_list((s), __VA_ARGS__))
 #define store_user_access(s, ...) ((s)->ops->user_access((s), __VA_ARGS__))
 #define store_client_create(s, ...) ((s)->ops->client_create((s), __VA_ARGS__))
 #define store_client_find(s, ...) ((s)->ops->client_find((s), __VA_ARGS__))

@@ -44,6 +44,7 @@ enum sq_stmt {
     SQ_USER_GET,
     SQ_USER_SET_PASSWORD,
     SQ_USER_SET_ENABLED,
+    SQ_USER_LIST,
     SQ_ACCESS_ROLES,
     SQ_ACCESS_PERMS,
     SQ_CLIENT_INSERT,
@@ -170,6 +171,8 @@ enum kh_status sqlite_user_set_password(struct store *s, int64_t realm_id, const
                                         const char *password_hash);
 enum kh_status sqlite_user_set_enabled(struct store *s, int64_t realm_id, const char *id,
                                        bool enabled);
+enum kh_status sqlite_user_list(struct store *s, struct arena *a, int64_t realm_id, const char *after,
+                                size_t limit, struct user **out, size_t *n);
 enum kh_status sqlite_user_access(struct store *s, struct arena *a, int64_t realm_id,
                                   const char *user_id, struct access *out);
 enum kh_status sqlite_client_create(struct store *s, const struct client *c);

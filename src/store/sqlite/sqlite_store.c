@@ -33,6 +33,7 @@ const struct store_ops store_sqlite_ops = {
     .user_set_password = sqlite_user_set_password,
     .user_set_enabled = sqlite_user_set_enabled,
     .user_access = sqlite_user_access,
+    .user_list = sqlite_user_list,
     .client_create = sqlite_client_create,
     .client_find = sqlite_client_find,
     .client_max_access_ttl = sqlite_client_max_access_ttl,

@@ -59,6 +59,9 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_USER_GET] = "SELECT " USER_COLS " FROM users WHERE realm_id = ?1 AND id = ?2",
     [SQ_USER_SET_PASSWORD] =
         "UPDATE users SET password_hash = ?3 WHERE realm_id = ?1 AND id = ?2",
+    [SQ_USER_LIST] =
+        "SELECT id, realm_id, username, email, first_name, last_name, enabled, NULL, created_at "
+        "FROM users WHERE realm_id = ?1 AND username > ?2 ORDER BY username LIMIT ?3",
     [SQ_USER_SET_ENABLED] = "UPDATE users SET enabled = ?3 WHERE realm_id = ?1 AND id = ?2",
     /* One row per role (r.name NULL when the user has none); no row: no such user. */
     [SQ_ACCESS_ROLES] =

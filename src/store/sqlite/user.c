@@ -57,6 +57,20 @@ enum kh_status sqlite_user_create(struct store *s, const struct user *u,
     return sqlite_tx_end(c, rc, "user_create");
 }
 
+/* A row of USER_COLS (or the same columns with NULL for the hash). */
+static void read_user(struct arena *a, sqlite3_stmt *st, struct user *out)
+{
+    out->id = sqlite_col_str(a, st, 0);
+    out->realm_id = sqlite3_column_int64(st, 1);
+    out->username = sqlite_col_str(a, st, 2);
+    out->email = sqlite_col_str(a, st, 3);
+    out->first_name = sqlite_col_str(a, st, 4);
+    out->last_name = sqlite_col_str(a, st, 5);
+    out->enabled = sqlite3_column_int(st, 6) != 0;
+    out->password_hash = sqlite_col_str(a, st, 7);
+    out->created_at = sqlite3_column_int64(st, 8);
+}
+
 static enum kh_status find_user(struct store *s, struct arena *a, enum sq_stmt id,
                                 int64_t realm_id, const char *key, struct user *out)
 {
@@ -69,15 +83,7 @@ static enum kh_status find_user(struct store *s, struct arena *a, enum sq_stmt i
     enum kh_status rc = KH_OK;
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
-        out->id = sqlite_col_str(a, st, 0);
-        out->realm_id = sqlite3_column_int64(st, 1);
-        out->username = sqlite_col_str(a, st, 2);
-        out->email = sqlite_col_str(a, st, 3);
-        out->first_name = sqlite_col_str(a, st, 4);
-        out->last_name = sqlite_col_str(a, st, 5);
-        out->enabled = sqlite3_column_int(st, 6) != 0;
-        out->password_hash = sqlite_col_str(a, st, 7);
-        out->created_at = sqlite3_column_int64(st, 8);
+        read_user(a, st, out);
     } else {
         rc = step == SQLITE_DONE ? KH_ERR_NOTFOUND : sqlite_fail(c, "user_find");
     }
@@ -95,6 +101,32 @@ enum kh_status sqlite_user_get(struct store *s, struct arena *a, int64_t realm_i
                                const char *id, struct user *out)
 {
     return find_user(s, a, SQ_USER_GET, realm_id, id, out);
+}
+
+enum kh_status sqlite_user_list(struct store *s, struct arena *a, int64_t realm_id, const char *after,
+                                size_t limit, struct user **out, size_t *n)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_USER_LIST) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    sqlite_bind_str(st, 2, after ? after : "");
+    sqlite3_bind_int64(st, 3, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
+    struct user *users = NULL;
+    size_t count = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        users = sqlite_arr_grow(a, users, count, &cap, sizeof *users);
+        read_user(a, st, &users[count++]);
+    }
+    enum kh_status rc = step == SQLITE_DONE ? KH_OK : sqlite_fail(c, "user_list");
+    sqlite_stmt_done(st);
+    if (!rc) {
+        *out = users;
+        *n = count;
+    }
+    return rc;
 }
 
 /* Runs an UPDATE of one user; KH_ERR_NOTFOUND if no row matched. */

@@ -22,6 +22,7 @@
     X(user)                     \
     X(user_unknown_role)        \
     X(user_access)              \
+    X(user_list)                \
     X(client)                   \
     X(session_refresh)          \
     X(rotate)                   \
@@ -307,6 +308,39 @@ static void contract_user_access(struct store *s)
     assert_int_equal(store_user_access(s, &a, realm, "u-404", &miss), KH_ERR_NOTFOUND);
     assert_int_equal(miss.n_roles, 42);
     assert_int_equal(store_user_access(s, &a, realm + 1, "u-1", &miss), KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+/* Pages in username order; the cursor is the last username seen. */
+static void contract_user_list(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t other = ct_realm(s, "other");
+    static const char *const names[] = {"carol", "alice", "dave", "bob", "erin"};
+    for (size_t i = 0; i < 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "u-%zu", i);
+        ct_user(s, realm, id, names[i], NULL, 0);
+    }
+    ct_user(s, other, "u-other", "aaron", NULL, 0);
+    struct user *page;
+    size_t n;
+    assert_int_equal(store_user_list(s, &a, realm, NULL, 2, &page, &n), KH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].username, "alice");
+    assert_string_equal(page[1].username, "bob");
+    assert_null(page[0].password_hash);
+    assert_int_equal(store_user_list(s, &a, realm, "bob", 2, &page, &n), KH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].username, "carol");
+    assert_string_equal(page[1].username, "dave");
+    assert_int_equal(store_user_list(s, &a, realm, "dave", 2, &page, &n), KH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].username, "erin");
+    assert_int_equal(store_user_list(s, &a, realm, "erin", 2, &page, &n), KH_OK);
+    assert_int_equal(n, 0);
     arena_free(&a);
 }
 
