@@ -15,12 +15,14 @@ static const char USAGE[] =
     "  user      create, disable and enable users\n"
     "  client    create and update clients, rotate their secrets (a new secret is printed once)\n"
     "  key       rotate and list a realm's signing keys\n"
+    "  import    create or update a realm's users from a CSV or JSON file\n"
     "\n"
     "Run `keyhold COMMAND --help` for a command's options.\n";
 
 static const struct cli_sub COMMANDS[] = {
     {"serve", cli_serve}, {"realm", cli_realm}, {"role", cli_role},
     {"user", cli_user},   {"client", cli_client}, {"key", cli_key},
+    {"import", cli_import},
 };
 
 int main(int argc, char **argv)

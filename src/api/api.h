@@ -6,14 +6,21 @@
 #define KH_API_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include "core/aead.h"
 #include "http/http.h"
 #include "oauth/oauth.h"
 
 #define API_MAX_FORM_BODY (64 * 1024)
 
+#define API_MAX_JSON_BODY (64 * 1024)
+
 struct api {
     struct oauth oauth;
     const char *default_realm;
+    /* AEAD_KEY_LEN bytes that encrypt signing keys at rest, for endpoints that
+     * create keys (POST /admin/realms); NULL: those answer 503. Not owned. */
+    const uint8_t *master;
 };
 
 /* The route table; requests carry a struct api * as req->app. */

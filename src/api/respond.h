@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "core/jsonw.h"
 #include "http/form.h"
+#include "oauth/bearer.h"
 
 #define API_RESPONSE_MAX (1 << 20)
 
@@ -36,6 +37,8 @@ void api_error(struct request *req, struct response *res, int status, const char
 
 /* True for application/x-www-form-urlencoded (parameters after ';' allowed). */
 bool api_is_form(const char *content_type);
+/* True for application/json (parameters after ';' allowed). */
+bool api_is_json(const char *content_type);
 /* Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1). */
 void api_no_store(struct request *req, struct response *res);
 
@@ -68,6 +71,42 @@ void api_oauth_error(struct request *req, struct response *res, const struct rea
 int api_client_token_request(struct request *req, struct response *res, const char *token_field,
                              struct client_token_request **out);
 
+/* Bearer authentication of the protected APIs (RFC 6750), api/bearer.c. */
+
+/* Where a protected route's realm comes from. */
+enum api_realm_source {
+    API_REALM_OF_TOKEN, /* /v1: the realm the token names (its iss, or an opaque token's row) */
+    API_REALM_DEFAULT,  /* /admin/realms: operators, with a token of the default realm */
+};
+
+/* The verified caller of a protected route (arena). */
+struct api_caller {
+    struct realm *realm;
+    struct bearer token;
+};
+
+/* Reads `Authorization: Bearer <token>` (scheme in any case, exactly one such
+ * header, never a token in the query string), verifies the token for the realm
+ * `from` names and checks that its scope holds `permission` (NULL: none
+ * needed). Call inside a store snapshot. On failure writes the answer and
+ * returns -1: 400 invalid_request (two headers, a token in the URL), 401 with
+ * `WWW-Authenticate: Bearer realm="…"` and no error when no credentials were
+ * sent (RFC 6750 §3.1), 401 error="invalid_token" for a malformed, forged,
+ * expired, revoked or foreign token, 403 error="insufficient_scope"
+ * scope="<permission>", 503 when the store or keyring fails. */
+int api_bearer(struct request *req, struct response *res, enum api_realm_source from,
+               const char *permission, struct api_caller *out);
+
+/* Query argument `name` as an integer in lo..hi, or `fallback` when absent.
+ * On a bad value answers 400 invalid_request and returns -1. */
+int api_query_int(struct request *req, struct response *res, const char *name, long lo, long hi,
+                  long fallback, long *out);
+/* The `cursor` query argument: base64url of a key (e.g. the last username of a
+ * page); *out is NULL when absent. 400 invalid_request and -1 when malformed. */
+int api_query_cursor(struct request *req, struct response *res, const char **out);
+/* The cursor for a page that ended at `key` (arena). */
+const char *api_cursor_format(struct arena *a, const char *key);
+
 /* The handlers, one file per endpoint family. */
 enum http_result api_token(struct request *req, struct response *res);
 enum http_result api_introspect(struct request *req, struct response *res);
@@ -76,6 +115,10 @@ enum http_result api_logout(struct request *req, struct response *res);
 enum http_result api_userinfo(struct request *req, struct response *res);
 enum http_result api_jwks(struct request *req, struct response *res);
 enum http_result api_discovery(struct request *req, struct response *res);
+enum http_result api_v1_users(struct request *req, struct response *res);
+enum http_result api_admin_realms_list(struct request *req, struct response *res);
+enum http_result api_admin_realms_create(struct request *req, struct response *res);
+enum http_result api_admin_realm_get(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -2,6 +2,7 @@
 #include "api/respond.h"
 
 #define FORM API_MAX_FORM_BODY
+#define JSON API_MAX_JSON_BODY
 #define DEFAULT_REALM (&API_DEFAULT_REALM)
 #define OIDC "/realms/{realm}/protocol/openid-connect"
 
@@ -22,6 +23,10 @@ static const struct route ROUTES[] = {
     {"GET", "/.well-known/jwks.json", api_jwks, 0, DEFAULT_REALM},
     {"GET", "/realms/{realm}/.well-known/openid-configuration", api_discovery, 0, NULL},
     {"GET", "/.well-known/openid-configuration", api_discovery, 0, DEFAULT_REALM},
+    {"GET", "/v1/users", api_v1_users, 0, NULL},
+    {"GET", "/admin/realms", api_admin_realms_list, 0, NULL},
+    {"POST", "/admin/realms", api_admin_realms_create, JSON, NULL},
+    {"GET", "/admin/realms/{realm}", api_admin_realm_get, 0, NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -235,7 +235,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     (void)a;
     struct server_state *st = ctx;
     struct api api = {.oauth = {.store = s, .public_url = st->public_url},
-                      .default_realm = st->o->default_realm};
+                      .default_realm = st->o->default_realm, .master = master};
     if (bootstrap(s, master, st->o->default_realm))
         return CLI_FAIL;
     if (password_init())

@@ -20,7 +20,5 @@
 enum kh_status pct_decode(struct arena *a, const char *s, size_t n, bool plus_is_space, char **out,
                           size_t *out_len) KH_MUST_CHECK;
 
-/* True if s[0..n) is well-formed UTF-8 (RFC 3629). NUL bytes count as valid here. */
-bool utf8_valid(const unsigned char *s, size_t n);
 
 #endif

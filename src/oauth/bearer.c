@@ -2,8 +2,11 @@
 #include "oauth/bearer.h"
 #include "oauth/lifetime.h"
 
+#include <jansson.h>
 #include <string.h>
+#include "core/b64.h"
 #include "core/secret.h"
+#include "jose/jws.h"
 #include "jose/jwt.h"
 
 #define OPAQUE_PREFIX SECRET_ACCESS "_"
@@ -124,4 +127,82 @@ enum kh_status bearer_verify(const struct oauth *o, struct arena *a, const struc
     if (bearer_is_opaque(token))
         return verify_opaque(o, a, realm, token, now, out);
     return verify_jwt(o, a, realm, token, now, out);
+}
+
+/* The unverified `iss` of a compact JWS (arena), or NULL. */
+static const char *peek_issuer(struct arena *a, const char *token)
+{
+    size_t n = strnlen(token, JWS_TOKEN_MAX + 1);
+    if (n > JWS_TOKEN_MAX)
+        return NULL;
+    const char *p = memchr(token, '.', n);
+    if (!p)
+        return NULL;
+    p++;
+    const char *end = memchr(p, '.', n - (size_t)(p - token));
+    if (!end || end == p)
+        return NULL;
+    size_t len = (size_t)(end - p);
+    uint8_t *raw = arena_alloc(a, len * 3 / 4 + 1);
+    size_t raw_len;
+    if (b64url_decode(p, len, raw, &raw_len))
+        return NULL;
+    json_t *claims = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, NULL);
+    const char *iss = NULL;
+    json_t *v = json_is_object(claims) ? json_object_get(claims, "iss") : NULL;
+    if (json_is_string(v))
+        iss = arena_strndup(a, json_string_value(v), json_string_length(v));
+    json_decref(claims);
+    return iss;
+}
+
+/* The realm name an issuer {public_url}/realms/{name} names, or NULL. */
+static const char *issuer_realm(const struct oauth *o, const char *iss)
+{
+    static const char infix[] = "/realms/";
+    size_t base = strlen(o->public_url);
+    if (strncmp(iss, o->public_url, base) != 0 || strncmp(iss + base, infix, sizeof infix - 1) != 0)
+        return NULL;
+    const char *name = iss + base + sizeof infix - 1;
+    return *name && !strchr(name, '/') ? name : NULL;
+}
+
+static enum kh_status opaque_realm(const struct oauth *o, struct arena *a, const char *token,
+                                   struct realm *out)
+{
+    size_t n = strlen(token);
+    if (!secret_check(SECRET_ACCESS, token, n))
+        return KH_ERR_DENIED;
+    uint8_t hash[SHA256_LEN];
+    secret_hash(token, n, hash);
+    struct access_token t;
+    enum kh_status rc = deny_missing(store_access_find(o->store, a, hash, &t));
+    if (rc)
+        return rc;
+    /* the store finds realms by name only; there are few of them */
+    struct realm *rs;
+    size_t nr;
+    if (store_realm_list(o->store, a, &rs, &nr))
+        return KH_ERR_STORE;
+    for (size_t i = 0; i < nr; i++) {
+        if (rs[i].id == t.realm_id) {
+            *out = rs[i];
+            return KH_OK;
+        }
+    }
+    return KH_ERR_DENIED;
+}
+
+enum kh_status bearer_realm_find(const struct oauth *o, struct arena *a, const char *token,
+                                 struct realm *out)
+{
+    if (!token || !*token)
+        return KH_ERR_DENIED;
+    if (bearer_is_opaque(token))
+        return opaque_realm(o, a, token, out);
+    const char *iss = peek_issuer(a, token);
+    const char *name = iss ? issuer_realm(o, iss) : NULL;
+    if (!name)
+        return KH_ERR_DENIED;
+    return deny_missing(store_realm_find(o->store, a, name, out));
 }

@@ -42,6 +42,16 @@ struct bearer {
 enum kh_status bearer_verify(const struct oauth *o, struct arena *a, const struct realm *realm,
                              const char *token, int64_t now, struct bearer *out) KH_MUST_CHECK;
 
+/* The realm a token claims to belong to, for an endpoint whose realm is not in
+ * its path (the /v1 API): a JWT's unverified `iss` must be
+ * {public_url}/realms/{name} of an existing realm; an opaque token's realm is
+ * the one it is stored with. Nothing is verified here: call bearer_verify()
+ * with the realm found. KH_OK: *out filled (arena). KH_ERR_DENIED: no realm
+ * of this server (malformed token, foreign issuer, unknown realm or token).
+ * KH_ERR_STORE: the store failed. Threads: any; reads the store. */
+enum kh_status bearer_realm_find(const struct oauth *o, struct arena *a, const char *token,
+                                 struct realm *out) KH_MUST_CHECK;
+
 /* True if token looks like an opaque access token (kha_ prefix); says nothing
  * of its validity. */
 bool bearer_is_opaque(const char *token);

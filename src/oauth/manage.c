@@ -210,6 +210,16 @@ static bool is_email(const char *s)
            at[1] != '.' && s[strlen(s) - 1] != '.';
 }
 
+bool manage_is_username(const char *s)
+{
+    return is_username(s);
+}
+
+bool manage_is_email(const char *s)
+{
+    return is_email(s);
+}
+
 enum kh_status manage_user_create(struct store *s, struct arena *a, const char *realm,
                                   const struct user_spec *spec, const char **why)
 {

@@ -50,6 +50,11 @@ enum kh_status manage_role_create(struct store *s, struct arena *a, const char *
 /* Usernames are unique per realm regardless of case: they are stored and
  * looked up in this lowercased form (ASCII letters; other bytes as given). */
 char *manage_username(struct arena *a, const char *username);
+/* The rules user create applies: a username is 1 to 255 bytes, printable, without
+ * spaces or control characters (UTF-8 bytes pass); an email is such a string with
+ * one '@' and a dot in its domain. */
+bool manage_is_username(const char *s);
+bool manage_is_email(const char *s);
 
 struct user_spec {
     const char *username;

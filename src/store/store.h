@@ -162,6 +162,37 @@ struct signing_key {
     int64_t retire_at;            /* 0: not scheduled */
 };
 
+/* One user of an import for store_user_upsert (see there). */
+enum upsert_outcome {
+    UPSERT_CREATED,
+    UPSERT_UPDATED,
+    UPSERT_UNKNOWN_ROLE,     /* roles[bad_role] is no role of the realm */
+    UPSERT_DUPLICATE,        /* the same user was upserted earlier since user_upsert_begin */
+    UPSERT_EMAIL_AMBIGUOUS,  /* no username, and several users have that email */
+};
+
+/* Which of a user's fields an update writes (a new user gets them all). */
+enum upsert_set_bits {
+    UPSERT_SET_EMAIL = 1u << 0,
+    UPSERT_SET_FIRST_NAME = 1u << 1,
+    UPSERT_SET_LAST_NAME = 1u << 2,
+    UPSERT_SET_ROLES = 1u << 3,  /* replace the user's roles by roles[] */
+};
+
+struct user_upsert {
+    /* in: user.id is a fresh UUID, used if the user is created; user.username
+     * (lowercased) or, when NULL, the email finds the user (a new one found by
+     * email gets the lowercased email as its username); user.enabled and
+     * user.password_hash are ignored (a new user is enabled, without password). */
+    struct user user;
+    unsigned set;                 /* enum upsert_set_bits */
+    const char *const *roles;
+    size_t n_roles;
+    /* out, written for every row when the call returns KH_OK: */
+    enum upsert_outcome outcome;
+    size_t bad_role;              /* UPSERT_UNKNOWN_ROLE: the index in roles */
+};
+
 struct store;
 
 struct store_ops {
@@ -266,6 +297,22 @@ struct store_ops {
     /* Every key of the realm not yet retired, newest first. */
     enum kh_status (*key_list)(struct store *s, struct arena *a, int64_t realm_id,
                                struct signing_key **out, size_t *n);
+
+    /* Ends this thread's batch (batch_begin) by rolling all of it back. */
+    void (*batch_abort)(struct store *s);
+    /* Starts a series of user_upsert calls on this thread: forgets the users
+     * upserted before, which UPSERT_DUPLICATE is about. */
+    enum kh_status (*user_upsert_begin)(struct store *s);
+    /* Inserts or updates each of rows[0..n) (users of realm_id) by username,
+     * else by email (ASCII case ignored); writes the fields of `set` and
+     * replaces the roles with UPSERT_SET_ROLES. A row that fails (outcome >
+     * UPSERT_UPDATED) writes nothing, not even its mark for UPSERT_DUPLICATE;
+     * the others are written. The call is one transaction. Returns KH_OK
+     * with every row's outcome, or KH_ERR_STORE with nothing of the call
+     * written (outcomes undefined); inside a batch, KH_ERR_STORE rolls back
+     * the whole batch (for speed the call is no savepoint of it). */
+    enum kh_status (*user_upsert)(struct store *s, int64_t realm_id, struct user_upsert *rows,
+                                  size_t n);
 };
 
 struct store {
@@ -318,5 +365,8 @@ void store_close(struct store *s);
 #define store_key_update(s, ...) ((s)->ops->key_update((s), __VA_ARGS__))
 #define store_key_insert(s, ...) ((s)->ops->key_insert((s), __VA_ARGS__))
 #define store_key_list(s, ...) ((s)->ops->key_list((s), __VA_ARGS__))
+#define store_batch_abort(s) ((s)->ops->batch_abort(s))
+#define store_user_upsert_begin(s) ((s)->ops->user_upsert_begin(s))
+#define store_user_upsert(s, ...) ((s)->ops->user_upsert((s), __VA_ARGS__))
 
 #endif

@@ -15,7 +15,8 @@ HELP_COMMANDS = [
     ["realm"], ["realm", "create"], ["realm", "list"], ["realm", "show"],
     ["role"], ["role", "create"],
     ["user"], ["user", "create"], ["user", "disable"], ["user", "enable"],
-    ["client"], ["client", "create"],
+    ["client"], ["client", "create"], ["client", "update"], ["client", "rotate-secret"],
+    ["realm", "update"], ["key"], ["key", "rotate"], ["key", "list"], ["import"],
 ]
 
 VALID_REALM_NAMES = ["a", "0", "a-b_c", "r" + "x" * 62]

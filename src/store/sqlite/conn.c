@@ -256,6 +256,15 @@ enum kh_status sqlite_batch_end(struct store *s)
     return sqlite_tx_end(c, KH_OK, "batch");
 }
 
+void sqlite_batch_abort(struct store *s)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c || !c->batch)
+        return;
+    c->batch = false;
+    (void)sqlite_tx_end(c, KH_ERR_INTERNAL, "batch_abort"); /* rolls back, ends the writer */
+}
+
 enum kh_status sqlite_tx_begin(struct sqlite_conn *c, bool write, const char *op)
 {
     if (c->batch) {

@@ -76,6 +76,12 @@ enum sq_stmt {
     SQ_KEY_INSERT,
     SQ_KEY_LIST,
     SQ_KEY_UPDATE,
+    SQ_USER_BY_EMAIL,
+    SQ_USER_UPSERT,
+    SQ_USER_ROLES_CLEAR,
+    SQ_SEEN_CREATE,
+    SQ_SEEN_CLEAR,
+    SQ_SEEN_ADD,
     SQ_COUNT
 };
 
@@ -153,6 +159,7 @@ void sqlite_read_begin(struct store *s);
 void sqlite_read_end(struct store *s);
 enum kh_status sqlite_batch_begin(struct store *s);
 enum kh_status sqlite_batch_end(struct store *s);
+void sqlite_batch_abort(struct store *s);
 enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64_t *id_out);
 enum kh_status sqlite_realm_find(struct store *s, struct arena *a, const char *name,
                                  struct realm *out);
@@ -208,5 +215,8 @@ enum kh_status sqlite_key_update(struct store *s, const char *kid, int64_t activ
                                  int64_t retire_at);
 enum kh_status sqlite_key_list(struct store *s, struct arena *a, int64_t realm_id,
                                struct signing_key **out, size_t *n);
+enum kh_status sqlite_user_upsert_begin(struct store *s);
+enum kh_status sqlite_user_upsert(struct store *s, int64_t realm_id, struct user_upsert *rows,
+                                  size_t n);
 
 #endif

@@ -54,4 +54,7 @@ const struct store_ops store_sqlite_ops = {
     .key_insert = sqlite_key_insert,
     .key_update = sqlite_key_update,
     .key_list = sqlite_key_list,
+    .batch_abort = sqlite_batch_abort,
+    .user_upsert_begin = sqlite_user_upsert_begin,
+    .user_upsert = sqlite_user_upsert,
 };

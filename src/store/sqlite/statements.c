@@ -178,4 +178,26 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "ORDER BY created_at DESC, rowid DESC",
     [SQ_KEY_UPDATE] =
         "UPDATE signing_keys SET active_from = ?2, retire_at = ?3 WHERE kid = ?1",
+
+    /* Imports (upsert.c). Emails are matched without regard to ASCII case
+     * (index users_email, migration 0003); LIMIT 2 tells one from several. */
+    [SQ_USER_BY_EMAIL] =
+        "SELECT username FROM users WHERE realm_id = ?1 AND email = ?2 COLLATE NOCASE LIMIT 2",
+    /* One statement: a new user, or the fields of ?8 (enum upsert_set_bits)
+     * written over the existing one of that username. */
+    [SQ_USER_UPSERT] =
+        "INSERT INTO users (id, realm_id, username, email, first_name, last_name, enabled, "
+        "password_hash, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, NULL, ?7) "
+        "ON CONFLICT (realm_id, username) DO UPDATE SET "
+        "email = CASE WHEN ?8 & 1 THEN excluded.email ELSE email END, "
+        "first_name = CASE WHEN ?8 & 2 THEN excluded.first_name ELSE first_name END, "
+        "last_name = CASE WHEN ?8 & 4 THEN excluded.last_name ELSE last_name END "
+        "RETURNING id",
+    [SQ_USER_ROLES_CLEAR] = "DELETE FROM user_roles WHERE user_id = ?1",
+    /* The users one series of upserts touched: per connection, never durable. */
+    [SQ_SEEN_CREATE] =
+        "CREATE TEMP TABLE IF NOT EXISTS import_seen (username TEXT PRIMARY KEY) WITHOUT ROWID",
+    [SQ_SEEN_CLEAR] = "DELETE FROM temp.import_seen",
+    [SQ_SEEN_ADD] = "INSERT INTO temp.import_seen (username) VALUES (?1)",
 };

@@ -176,6 +176,45 @@ static void test_userinfo_refusals(void **state)
     assert_int_equal(userinfo(f, r.access_token, &u), USERINFO_INVALID_TOKEN);
 }
 
+/* The /v1 API's realm: a JWT's unverified iss, an opaque token's row. */
+static void test_realm_find(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = time(NULL);
+    struct realm r;
+    struct token_response jwt = fx_password(f, "app", NULL, NULL, t);
+    assert_int_equal(bearer_realm_find(&f->oauth, &f->a, jwt.access_token, &r), KH_OK);
+    assert_string_equal(r.name, "r1");
+    assert_int_equal(r.id, f->realm.id);
+    struct token_request cc = {.grant_type = "client_credentials", .client_id = "opq",
+                               .client_secret = f->opq_secret, .now = t};
+    struct token_response opq;
+    assert_int_equal(fx_token(f, &cc, &opq).error, OAUTH_OK);
+    assert_int_equal(bearer_realm_find(&f->oauth, &f->a, opq.access_token, &r), KH_OK);
+    assert_string_equal(r.name, "r1");
+    /* another public URL, an unknown realm, no token at all: no realm of ours */
+    struct oauth elsewhere = f->oauth;
+    elsewhere.public_url = "http://other.test";
+    assert_int_equal(bearer_realm_find(&elsewhere, &f->a, jwt.access_token, &r), KH_ERR_DENIED);
+    elsewhere.public_url = "http://kh";
+    assert_int_equal(bearer_realm_find(&elsewhere, &f->a, jwt.access_token, &r), KH_ERR_DENIED);
+    const char *garbage[] = {"", "garbage", "a.b.c", "a..c", "eyJpc3MiOjF9.eyJpc3MiOjF9.x",
+                             /* {"iss":"http://kh.test/realms/r9"} */
+                             "e30.eyJpc3MiOiJodHRwOi8va2gudGVzdC9yZWFsbXMvcjkifQ.x",
+                             /* {"iss":"http://kh.test/realms/r1/x"} */
+                             "e30.eyJpc3MiOiJodHRwOi8va2gudGVzdC9yZWFsbXMvcjEveCJ9.x"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
+        assert_int_equal(bearer_realm_find(&f->oauth, &f->a, garbage[i], &r), KH_ERR_DENIED);
+    /* {"iss":"http://kh.test/realms/r2"}: found (only bearer_verify decides) */
+    assert_int_equal(bearer_realm_find(&f->oauth, &f->a,
+                                       "e30.eyJpc3MiOiJodHRwOi8va2gudGVzdC9yZWFsbXMvcjIifQ.x", &r),
+                     KH_OK);
+    assert_string_equal(r.name, "r2");
+    char unknown[SECRET_LEN + 1];
+    secret_new(SECRET_ACCESS, unknown);
+    assert_int_equal(bearer_realm_find(&f->oauth, &f->a, unknown, &r), KH_ERR_DENIED);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -186,6 +225,7 @@ int main(void)
         T(test_opaque_verified_and_refused),
         T(test_userinfo_claims),
         T(test_userinfo_refusals),
+        T(test_realm_find),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,243 @@
+/* admin_realms.c - the realm rows of the admin REST API (SPEC §4):
+ * GET,POST /admin/realms and GET /admin/realms/{realm}, for operators with a
+ * token of the default realm carrying realms:manage.
+ *
+ * Reads are answered on the I/O thread inside one store snapshot. Creating a
+ * realm generates its signing key (an RSA key takes a while), so it runs on
+ * the slow-work pool; each of its store writes is its own transaction. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api/respond.h"
+#include "oauth/manage.h"
+
+#define REALMS_LIMIT_DEFAULT 100
+#define REALMS_LIMIT_MAX 500
+#define PERMISSION "realms:manage"
+
+struct pending {
+    const char *name;
+    const char *alg; /* NULL: the default (ES256) */
+};
+
+static void realm_json(struct jsonw *w, const struct realm *r)
+{
+    jsonw_obj_begin(w);
+    jsonw_kv_str(w, "name", r->name);
+    jsonw_kv_str(w, "alg", r->alg);
+    jsonw_kv_int(w, "access_token_lifetime", r->access_ttl);
+    jsonw_kv_int(w, "refresh_idle_lifetime", r->refresh_idle_ttl);
+    jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
+    jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
+    jsonw_kv_int(w, "refresh_reuse_grace", r->refresh_grace);
+    jsonw_kv_int(w, "created_at", r->created_at);
+    jsonw_obj_end(w);
+}
+
+static void write_realm(struct request *req, struct response *res, int status,
+                        const struct realm *r)
+{
+    struct jsonw w;
+    api_json_begin(res, status, &w);
+    realm_json(&w, r);
+    if (jsonw_finish(&w))
+        res->status = 500;
+    api_no_store(req, res);
+}
+
+static void store_failed(struct request *req, struct response *res)
+{
+    api_error(req, res, 503, "temporarily_unavailable", "The store is not available");
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct realm *)a)->name, ((const struct realm *)b)->name);
+}
+
+/* GET /admin/realms?limit=&cursor=: realms in name order; the cursor is the
+ * base64url of the page's last name. The store lists every realm (there are
+ * few); the page is cut here. */
+static enum http_result list_request(struct request *req, struct response *res)
+{
+    const struct api *api = req->app;
+    struct api_caller caller;
+    if (api_bearer(req, res, API_REALM_DEFAULT, PERMISSION, &caller))
+        return HTTP_DONE;
+    long limit;
+    const char *after;
+    if (api_query_int(req, res, "limit", 1, REALMS_LIMIT_MAX, REALMS_LIMIT_DEFAULT, &limit) ||
+        api_query_cursor(req, res, &after))
+        return HTTP_DONE;
+    struct realm *rs;
+    size_t n;
+    if (store_realm_list(api->oauth.store, req->arena, &rs, &n)) {
+        store_failed(req, res);
+        return HTTP_DONE;
+    }
+    if (n)
+        qsort(rs, n, sizeof rs[0], by_name);
+    size_t first = 0;
+    while (after && first < n && strcmp(rs[first].name, after) <= 0)
+        first++;
+    size_t end = n - first > (size_t)limit ? first + (size_t)limit : n;
+    struct jsonw w;
+    api_json_begin(res, 200, &w);
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "realms");
+    jsonw_arr_begin(&w);
+    for (size_t i = first; i < end; i++)
+        realm_json(&w, &rs[i]);
+    jsonw_arr_end(&w);
+    jsonw_kv_str(&w, "next_cursor",
+                 end < n ? api_cursor_format(req->arena, rs[end - 1].name) : NULL);
+    jsonw_obj_end(&w);
+    if (jsonw_finish(&w))
+        res->status = 500;
+    api_no_store(req, res);
+    return HTTP_DONE;
+}
+
+/* GET /admin/realms/{realm} */
+static enum http_result get_request(struct request *req, struct response *res)
+{
+    const struct api *api = req->app;
+    struct api_caller caller;
+    if (api_bearer(req, res, API_REALM_DEFAULT, PERMISSION, &caller))
+        return HTTP_DONE;
+    struct realm r;
+    enum kh_status rc = store_realm_find(api->oauth.store, req->arena, req->params[0], &r);
+    if (rc == KH_ERR_NOTFOUND) {
+        api_error(req, res, 404, "not_found", "No realm of that name");
+        return HTTP_DONE;
+    }
+    if (rc) {
+        store_failed(req, res);
+        return HTTP_DONE;
+    }
+    write_realm(req, res, 200, &r);
+    return HTTP_DONE;
+}
+
+/* An optional string member without NUL bytes (arena copy); -1 if not one. */
+static int string_member(struct arena *a, json_t *obj, const char *key, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+        return -1;
+    *out = arena_strdup(a, json_string_value(v));
+    return 0;
+}
+
+/* {"name":"…","alg":"ES256|RS256|EdDSA"} into *p; else a sentence for a 400. */
+static const char *parse_create(struct request *req, struct pending *p)
+{
+    if (!api_is_json(http_header(req, "Content-Type")))
+        return "Content-Type must be application/json";
+    json_error_t err;
+    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+                              JSON_REJECT_DUPLICATES, &err);
+    const char *why = NULL;
+    if (!json_is_object(body)) {
+        why = body ? "The body must be a JSON object"
+                   : "The body is not valid JSON (or repeats a member)";
+        goto out;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "name") != 0 && strcmp(key, "alg") != 0) {
+            why = "Unknown member: a realm takes only name and alg";
+            goto out;
+        }
+    }
+    if (string_member(req->arena, body, "name", &p->name) || !p->name) {
+        why = "name is required and must be a string";
+        goto out;
+    }
+    if (string_member(req->arena, body, "alg", &p->alg))
+        why = "alg must be a string: ES256, RS256 or EdDSA";
+out:
+    json_decref(body);
+    return why;
+}
+
+static void run_create(struct request *req, struct response *res)
+{
+    const struct api *api = req->app;
+    const struct pending *p = api_note(req)->pending;
+    const char *why = NULL;
+    enum kh_status rc = manage_realm_create(api->oauth.store, api->master, p->name, p->alg, &why);
+    if (rc == KH_ERR_INVALID) {
+        api_error(req, res, 400, "invalid_request", why);
+        return;
+    }
+    if (rc == KH_ERR_CONFLICT) {
+        api_error(req, res, 409, "conflict", "A realm of that name exists already");
+        return;
+    }
+    struct realm r;
+    if (rc || store_realm_find(api->oauth.store, req->arena, p->name, &r)) {
+        api_error(req, res, 503, "temporarily_unavailable",
+                  why ? why : "The store is not available");
+        return;
+    }
+    write_realm(req, res, 201, &r);
+    http_set_header(req, res, "Location", arena_printf(req->arena, "/admin/realms/%s", r.name));
+}
+
+/* POST /admin/realms */
+static enum http_result create_request(struct request *req, struct response *res)
+{
+    const struct api *api = req->app;
+    struct api_caller caller;
+    store_read_begin(api->oauth.store);
+    int denied = api_bearer(req, res, API_REALM_DEFAULT, PERMISSION, &caller);
+    store_read_end(api->oauth.store);
+    if (denied)
+        return HTTP_DONE;
+    struct pending *p = arena_alloc(req->arena, sizeof *p);
+    const char *why = parse_create(req, p);
+    if (why) {
+        api_error(req, res, 400, "invalid_request", why);
+        return HTTP_DONE;
+    }
+    if (!api->master) {
+        api_error(req, res, 503, "temporarily_unavailable",
+                  "This server was started without its master key, so it cannot create "
+                  "signing keys: create the realm with `keyhold realm create`");
+        return HTTP_DONE;
+    }
+    api_note(req)->pending = p;
+    req->deferred = run_create;
+    req->defer_serial = false; /* key generation is slow work, not a batchable write */
+    return HTTP_DEFER;
+}
+
+static enum http_result in_snapshot(struct request *req, struct response *res,
+                                    enum http_result (*fn)(struct request *, struct response *))
+{
+    const struct api *api = req->app;
+    store_read_begin(api->oauth.store);
+    enum http_result r = fn(req, res);
+    store_read_end(api->oauth.store);
+    return r;
+}
+
+enum http_result api_admin_realms_list(struct request *req, struct response *res)
+{
+    return in_snapshot(req, res, list_request);
+}
+
+enum http_result api_admin_realm_get(struct request *req, struct response *res)
+{
+    return in_snapshot(req, res, get_request);
+}
+
+enum http_result api_admin_realms_create(struct request *req, struct response *res)
+{
+    return create_request(req, res);
+}

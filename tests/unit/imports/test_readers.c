@@ -1,0 +1,242 @@
+/* test_readers.c - the CSV and JSON readers of imports, without a store:
+ * quoting, BOM, CRLF, embedded newlines, bad UTF-8, header errors, chunking. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/utf8.h"
+#include "imports/reader.h"
+
+#define MAX_ROWS 8
+
+/* Copies of what the reader handed over. */
+struct got_row {
+    size_t number;
+    unsigned present;
+    char value[IMPORT_N_FIELDS][300];
+    bool is_null[IMPORT_N_FIELDS];
+    char roles[IMPORT_MAX_ROLES][64];
+    size_t n_roles;
+    char error[200];
+};
+
+struct got {
+    struct got_row rows[MAX_ROWS];
+    size_t n;
+};
+
+static enum kh_status collect(void *ctx, const struct import_row *row)
+{
+    struct got *g = ctx;
+    assert_true(g->n < MAX_ROWS);
+    struct got_row *r = &g->rows[g->n++];
+    memset(r, 0, sizeof *r);
+    r->number = row->number;
+    r->present = row->present;
+    for (int f = 0; f < IMPORT_N_FIELDS; f++) {
+        r->is_null[f] = row->value[f] == NULL;
+        if (row->value[f])
+            snprintf(r->value[f], sizeof r->value[f], "%s", row->value[f]);
+    }
+    for (size_t i = 0; i < row->n_roles; i++)
+        snprintf(r->roles[i], sizeof r->roles[i], "%s", row->roles[i]);
+    r->n_roles = row->n_roles;
+    if (row->error)
+        snprintf(r->error, sizeof r->error, "%s", row->error);
+    return KH_OK;
+}
+
+/* Feeds s in chunks of `chunk` bytes (0: at once); returns the final status. */
+static enum kh_status csv_read(const char *s, size_t n, size_t chunk, struct got *g,
+                               const char **why)
+{
+    memset(g, 0, sizeof *g);
+    struct import_csv *r = import_csv_new(collect, g);
+    assert_non_null(r);
+    enum kh_status rc = KH_OK;
+    size_t step = chunk ? chunk : (n ? n : 1);
+    for (size_t i = 0; i < n && !rc; i += step)
+        rc = import_csv_feed(r, s + i, n - i < step ? n - i : step, why);
+    if (!rc)
+        rc = import_csv_finish(r, why);
+    static char kept[256]; /* *why belongs to the reader */
+    if (rc) {
+        snprintf(kept, sizeof kept, "%s", *why);
+        *why = kept;
+    }
+    import_csv_free(r);
+    return rc;
+}
+
+#define CSV(lit, chunk, g, why) csv_read(lit, sizeof(lit) - 1, chunk, g, why)
+
+static void test_csv_quoting_bom_crlf(void **state)
+{
+    (void)state;
+    static const char in[] =
+        "\xEF\xBB\xBF" "Roles,Email,username,last_name,first_name\r\n"
+        "\"a;b\",x@y.io,Bob,\"Smith, \"\"Jr\"\"\",\"two\nlines\"\r\n"
+        "\r\n"
+        " admin ; ;reader ,,carol,,\r\n";
+    struct got g;
+    const char *why = NULL;
+    /* The same rows whatever the chunks (1 byte splits the BOM, quotes, CRLF). */
+    for (size_t chunk = 0; chunk <= 7; chunk++) {
+        assert_int_equal(CSV(in, chunk, &g, &why), KH_OK);
+        assert_int_equal(g.n, 2);
+        struct got_row *r = &g.rows[0];
+        assert_int_equal(r->number, 1);
+        assert_string_equal(r->value[IMPORT_EMAIL], "x@y.io");
+        assert_string_equal(r->value[IMPORT_USERNAME], "Bob");
+        assert_string_equal(r->value[IMPORT_LAST_NAME], "Smith, \"Jr\"");
+        assert_string_equal(r->value[IMPORT_FIRST_NAME], "two\nlines");
+        assert_int_equal(r->n_roles, 2);
+        assert_string_equal(r->roles[0], "a");
+        assert_string_equal(r->roles[1], "b");
+        assert_int_equal(r->present, (1u << IMPORT_N_FIELDS) - 1);
+        assert_string_equal(r->error, "");
+        r = &g.rows[1]; /* the blank line is skipped, not counted */
+        assert_int_equal(r->number, 2);
+        assert_int_equal(r->n_roles, 2);
+        assert_string_equal(r->roles[0], "admin");
+        assert_string_equal(r->roles[1], "reader");
+        assert_string_equal(r->value[IMPORT_EMAIL], "");
+    }
+}
+
+static void test_csv_lf_no_final_newline(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(CSV("username\nann\nben", 0, &g, &why), KH_OK);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.rows[1].value[IMPORT_USERNAME], "ben");
+    assert_int_equal(g.rows[1].present, 1u << IMPORT_USERNAME);
+    assert_true(g.rows[1].is_null[IMPORT_EMAIL]);
+}
+
+static void test_csv_row_errors(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(CSV("username,email\nok,a@b.c\nbad\xC3\x28,a@b.c\nx,y,z\nonly\n"
+                         "\xED\xA0\x80,a@b.c\n",
+                         3, &g, &why), KH_OK);
+    assert_int_equal(g.n, 5);
+    assert_string_equal(g.rows[0].error, "");
+    assert_string_equal(g.rows[1].error, "a field is not valid UTF-8");
+    assert_string_equal(g.rows[2].error, "the row has more fields than the header");
+    assert_string_equal(g.rows[3].error, "the row has fewer fields than the header");
+    assert_string_equal(g.rows[4].error, "a field is not valid UTF-8"); /* a surrogate */
+}
+
+static void test_csv_whole_errors(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(CSV("username,password\nann,x\n", 0, &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "unknown column \"password\""));
+    assert_int_equal(g.n, 0);
+    assert_int_equal(CSV("username,Username\n", 0, &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "twice"));
+    assert_int_equal(CSV("first_name,roles\nann,\n", 0, &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "username or an email"));
+    assert_int_equal(CSV("", 0, &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "no header"));
+    assert_int_equal(CSV("username\nann\nb\"en\n", 0, &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "data row 2"));
+    assert_int_equal(g.n, 1);
+    assert_int_equal(CSV("username\n\"open\n", 0, &g, &why), KH_ERR_INVALID);
+    assert_int_equal(CSV("username\n\"a\"b\n", 0, &g, &why), KH_ERR_INVALID);
+}
+
+static void test_csv_field_cap(void **state)
+{
+    (void)state;
+    size_t n = IMPORT_CSV_FIELD_MAX + 100;
+    char *in = malloc(n + 20);
+    assert_non_null(in);
+    memcpy(in, "username\n\"", 10);
+    memset(in + 10, 'a', n);
+    memcpy(in + 10 + n, "\"\n", 2);
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(csv_read(in, n + 12, 4096, &g, &why), KH_ERR_TOOBIG);
+    assert_non_null(strstr(why, "64 KiB"));
+    free(in);
+}
+
+static enum kh_status json_read(const char *s, struct got *g, const char **why)
+{
+    static char buf[256];
+    memset(g, 0, sizeof *g);
+    return import_json_parse(s, strlen(s), collect, g, buf, sizeof buf, why);
+}
+
+static void test_json_rows(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(json_read("{\"users\":[{\"username\":\"Ann\",\"email\":\"a@b.c\","
+                               "\"first_name\":null,\"roles\":[\"x\",\"y\"]},"
+                               "{\"email\":\"b@b.c\",\"nick\":\"b\"},"
+                               "{\"username\":5},7,{\"username\":\"c\",\"roles\":\"x\"}]}",
+                               &g, &why), KH_OK);
+    assert_int_equal(g.n, 5);
+    assert_int_equal(g.rows[0].number, 1);
+    assert_string_equal(g.rows[0].value[IMPORT_USERNAME], "Ann");
+    assert_true(g.rows[0].is_null[IMPORT_FIRST_NAME]);
+    assert_true(g.rows[0].present & (1u << IMPORT_FIRST_NAME)); /* null: given, to clear */
+    assert_false(g.rows[0].present & (1u << IMPORT_LAST_NAME));
+    assert_int_equal(g.rows[0].n_roles, 2);
+    assert_string_equal(g.rows[0].error, "");
+    assert_non_null(strstr(g.rows[1].error, "unknown field \"nick\""));
+    assert_non_null(strstr(g.rows[2].error, "string or null"));
+    assert_non_null(strstr(g.rows[3].error, "object"));
+    assert_int_equal(g.rows[4].number, 5);
+    assert_non_null(strstr(g.rows[4].error, "array"));
+}
+
+static void test_json_whole_errors(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(json_read("{\"users\":[], \"users\":[]}", &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "malformed"));
+    assert_int_equal(json_read("{\"users\":[], \"x\":1}", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("[]", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("{\"users\":{}}", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("{\"users\":[", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("{\"users\":[]}", &g, &why), KH_OK);
+    assert_int_equal(g.n, 0);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(utf8_valid("caf\xC3\xA9 \xF0\x9F\x98\x80", 10));
+    assert_false(utf8_valid("\xC0\xAF", 2));         /* overlong */
+    assert_false(utf8_valid("\xF4\x90\x80\x80", 4)); /* above U+10FFFF */
+    assert_false(utf8_valid("\xE2\x82", 2));         /* cut short */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_quoting_bom_crlf), cmocka_unit_test(test_csv_lf_no_final_newline),
+        cmocka_unit_test(test_csv_row_errors),       cmocka_unit_test(test_csv_whole_errors),
+        cmocka_unit_test(test_csv_field_cap),        cmocka_unit_test(test_json_rows),
+        cmocka_unit_test(test_json_whole_errors),    cmocka_unit_test(test_utf8),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
