@@ -20,26 +20,12 @@ struct pending {
     const char *alg; /* NULL: the default (ES256) */
 };
 
-static void realm_json(struct jsonw *w, const struct realm *r)
-{
-    jsonw_obj_begin(w);
-    jsonw_kv_str(w, "name", r->name);
-    jsonw_kv_str(w, "alg", r->alg);
-    jsonw_kv_int(w, "access_token_lifetime", r->access_ttl);
-    jsonw_kv_int(w, "refresh_idle_lifetime", r->refresh_idle_ttl);
-    jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
-    jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
-    jsonw_kv_int(w, "refresh_reuse_grace", r->refresh_grace);
-    jsonw_kv_int(w, "created_at", r->created_at);
-    jsonw_obj_end(w);
-}
-
 static void write_realm(struct request *req, struct response *res, int status,
                         const struct realm *r)
 {
     struct jsonw w;
     api_json_begin(res, status, &w);
-    realm_json(&w, r);
+    manage_realm_json(&w, r);
     if (jsonw_finish(&w))
         res->status = 500;
     api_no_store(req, res);
@@ -87,7 +73,7 @@ static enum http_result list_request(struct request *req, struct response *res)
     jsonw_key(&w, "realms");
     jsonw_arr_begin(&w);
     for (size_t i = first; i < end; i++)
-        realm_json(&w, &rs[i]);
+        manage_realm_json(&w, &rs[i]);
     jsonw_arr_end(&w);
     jsonw_kv_str(&w, "next_cursor",
                  end < n ? api_cursor_format(req->arena, rs[end - 1].name) : NULL);

@@ -161,11 +161,32 @@ static int find_realm(struct request *req, struct response *res, enum api_realm_
     return 0;
 }
 
-int api_bearer(struct request *req, struct response *res, enum api_realm_source from,
-               const char *permission, struct api_caller *out)
+/* True if the scope holds one of the space-separated alternatives. */
+static bool scope_holds_any(const char *scope, const char *alternatives)
+{
+    for (const char *p = alternatives; *p;) {
+        size_t len = strcspn(p, " ");
+        char word[129];
+        if (len < sizeof word) {
+            memcpy(word, p, len);
+            word[len] = '\0';
+            if (scope_holds(scope, word))
+                return true;
+        }
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return false;
+}
+
+/* api_bearer, and with `path_realm` set: the token must be of that realm or
+ * of the default realm. */
+static int authenticate(struct request *req, struct response *res, enum api_realm_source from,
+                        const char *path_realm, const char *permission, struct api_caller *out)
 {
     const struct api *api = req->app;
-    const char *realm_name = from == API_REALM_DEFAULT ? api->default_realm : NULL;
+    const char *realm_name = from == API_REALM_DEFAULT ? api->default_realm : path_realm;
     const char *token;
     struct refusal why;
     if (read_token(req, &token, &why)) {
@@ -191,7 +212,15 @@ int api_bearer(struct request *req, struct response *res, enum api_realm_source 
         return -1;
     }
     api_note(req)->client_id = b.client_id;
-    if (permission && !scope_holds(b.scope, permission)) {
+    if (path_realm && strcmp(realm->name, path_realm) != 0 &&
+        strcmp(realm->name, api->default_realm) != 0) {
+        struct refusal other = {
+            401, "invalid_token",
+            "The access token is neither of this realm nor of the operators' default realm"};
+        refuse(req, res, path_realm, other, NULL);
+        return -1;
+    }
+    if (permission && !scope_holds_any(b.scope, permission)) {
         struct refusal scope = {
             403, "insufficient_scope",
             "The access token does not carry the permission this request needs"};
@@ -201,6 +230,18 @@ int api_bearer(struct request *req, struct response *res, enum api_realm_source 
     out->realm = realm;
     out->token = b;
     return 0;
+}
+
+int api_bearer(struct request *req, struct response *res, enum api_realm_source from,
+               const char *permission, struct api_caller *out)
+{
+    return authenticate(req, res, from, NULL, permission, out);
+}
+
+int api_bearer_realm(struct request *req, struct response *res, const char *path_realm,
+                     const char *permission, struct api_caller *out)
+{
+    return authenticate(req, res, API_REALM_OF_TOKEN, path_realm, permission, out);
 }
 
 static void bad_query(struct request *req, struct response *res, const char *description)

@@ -97,6 +97,14 @@ struct api_caller {
 int api_bearer(struct request *req, struct response *res, enum api_realm_source from,
                const char *permission, struct api_caller *out);
 
+/* The same for the realm-scoped admin routes /admin/realms/{r}/…: the token
+ * must be of realm `path_realm` or of the default realm (operators), else 401
+ * error="invalid_token". `permission` may list alternatives separated by
+ * spaces ("users:read users:manage"): one of them suffices. Call inside a
+ * store snapshot. */
+int api_bearer_realm(struct request *req, struct response *res, const char *path_realm,
+                     const char *permission, struct api_caller *out);
+
 /* Query argument `name` as an integer in lo..hi, or `fallback` when absent.
  * On a bad value answers 400 invalid_request and returns -1. */
 int api_query_int(struct request *req, struct response *res, const char *name, long lo, long hi,
@@ -119,6 +127,13 @@ enum http_result api_v1_users(struct request *req, struct response *res);
 enum http_result api_admin_realms_list(struct request *req, struct response *res);
 enum http_result api_admin_realms_create(struct request *req, struct response *res);
 enum http_result api_admin_realm_get(struct request *req, struct response *res);
+enum http_result api_admin_roles_list(struct request *req, struct response *res);
+enum http_result api_admin_roles_create(struct request *req, struct response *res);
+enum http_result api_admin_role_get(struct request *req, struct response *res);
+enum http_result api_admin_users_list(struct request *req, struct response *res);
+enum http_result api_admin_users_create(struct request *req, struct response *res);
+enum http_result api_admin_user_get(struct request *req, struct response *res);
+enum http_result api_admin_user_password(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -27,6 +27,13 @@ static const struct route ROUTES[] = {
     {"GET", "/admin/realms", api_admin_realms_list, 0, NULL},
     {"POST", "/admin/realms", api_admin_realms_create, JSON, NULL},
     {"GET", "/admin/realms/{realm}", api_admin_realm_get, 0, NULL},
+    {"GET", "/admin/realms/{realm}/roles", api_admin_roles_list, 0, NULL},
+    {"POST", "/admin/realms/{realm}/roles", api_admin_roles_create, JSON, NULL},
+    {"GET", "/admin/realms/{realm}/roles/{name}", api_admin_role_get, 0, NULL},
+    {"GET", "/admin/realms/{realm}/users", api_admin_users_list, 0, NULL},
+    {"POST", "/admin/realms/{realm}/users", api_admin_users_create, JSON, NULL},
+    {"GET", "/admin/realms/{realm}/users/{id}", api_admin_user_get, 0, NULL},
+    {"PUT", "/admin/realms/{realm}/users/{id}/password", api_admin_user_password, JSON, NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -55,16 +55,7 @@ static int on_opt(int c, const char *arg, void *ctx)
 
 static void realm_json(struct jsonw *w, const void *ctx)
 {
-    const struct realm *r = ctx;
-    jsonw_obj_begin(w);
-    jsonw_kv_str(w, "name", r->name);
-    jsonw_kv_str(w, "alg", r->alg);
-    jsonw_kv_int(w, "access_token_lifetime", r->access_ttl);
-    jsonw_kv_int(w, "refresh_idle_lifetime", r->refresh_idle_ttl);
-    jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
-    jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
-    jsonw_kv_int(w, "refresh_reuse_grace", r->refresh_grace);
-    jsonw_obj_end(w);
+    manage_realm_json(w, ctx);
 }
 
 static void print_realm(const struct realm *r, bool json)

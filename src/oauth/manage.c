@@ -7,6 +7,7 @@
 #include "authn/password.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/jsonw.h"
 #include "core/random.h"
 #include "jose/key.h"
 #include "oauth/keyring.h"
@@ -150,6 +151,20 @@ enum kh_status manage_realm_update(struct store *s, struct arena *a, const char 
     return rc;
 }
 
+void manage_realm_json(struct jsonw *w, const struct realm *r)
+{
+    jsonw_obj_begin(w);
+    jsonw_kv_str(w, "name", r->name);
+    jsonw_kv_str(w, "alg", r->alg);
+    jsonw_kv_int(w, "access_token_lifetime", r->access_ttl);
+    jsonw_kv_int(w, "refresh_idle_lifetime", r->refresh_idle_ttl);
+    jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
+    jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
+    jsonw_kv_int(w, "refresh_reuse_grace", r->refresh_grace);
+    jsonw_kv_int(w, "created_at", r->created_at);
+    jsonw_obj_end(w);
+}
+
 enum kh_status manage_realm_get(struct store *s, struct arena *a, const char *name, struct realm *out,
                                 const char **why)
 {
@@ -220,6 +235,11 @@ bool manage_is_email(const char *s)
     return is_email(s);
 }
 
+bool manage_is_permission(const char *s)
+{
+    return is_permission(s);
+}
+
 enum kh_status manage_user_create(struct store *s, struct arena *a, const char *realm,
                                   const struct user_spec *spec, const char **why)
 {
@@ -245,7 +265,7 @@ enum kh_status manage_user_create(struct store *s, struct arena *a, const char *
         .email = spec->email,
         .first_name = spec->first_name,
         .last_name = spec->last_name,
-        .enabled = true,
+        .enabled = !spec->disabled,
         .created_at = clock_now(),
     };
     if (spec->password) {

@@ -16,6 +16,10 @@
 extern const char *const MANAGE_PERMISSIONS[];
 extern const size_t MANAGE_N_PERMISSIONS;
 
+/* A realm as one JSON object, the same for the command line and the admin API. */
+struct jsonw;
+void manage_realm_json(struct jsonw *w, const struct realm *r);
+
 enum kh_status manage_realm_create(struct store *s, const uint8_t master[AEAD_KEY_LEN], const char *name,
                                    const char *alg, const char **why) KH_MUST_CHECK;
 /* Finds a realm by name; *why says "no realm X" when it is missing. */
@@ -55,6 +59,9 @@ char *manage_username(struct arena *a, const char *username);
  * one '@' and a dot in its domain. */
 bool manage_is_username(const char *s);
 bool manage_is_email(const char *s);
+/* A permission a role may give: 1 to 128 of A-Z, a-z, 0-9, ':', '.', '_' and
+ * '-', and no protocol scope (openid, offline_access, …). */
+bool manage_is_permission(const char *s);
 
 struct user_spec {
     const char *username;
@@ -64,6 +71,7 @@ struct user_spec {
     const char *password; /* NULL: no password */
     const char *const *roles;
     size_t n_roles;
+    bool disabled; /* created disabled (false: enabled) */
 };
 enum kh_status manage_user_create(struct store *s, struct arena *a, const char *realm,
                                   const struct user_spec *spec, const char **why) KH_MUST_CHECK;

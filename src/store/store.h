@@ -313,6 +313,11 @@ struct store_ops {
      * the whole batch (for speed the call is no savepoint of it). */
     enum kh_status (*user_upsert)(struct store *s, int64_t realm_id, struct user_upsert *rows,
                                   size_t n);
+    /* Up to `limit` roles of the realm in name order (byte order), after
+     * `after` (a role name; NULL or "" from the start), each with its
+     * permissions: a stable cursor, as role names are unique per realm. */
+    enum kh_status (*role_list)(struct store *s, struct arena *a, int64_t realm_id, const char *after,
+                                size_t limit, struct role **out, size_t *n);
 };
 
 struct store {
@@ -368,5 +373,6 @@ void store_close(struct store *s);
 #define store_batch_abort(s) ((s)->ops->batch_abort(s))
 #define store_user_upsert_begin(s) ((s)->ops->user_upsert_begin(s))
 #define store_user_upsert(s, ...) ((s)->ops->user_upsert((s), __VA_ARGS__))
+#define store_role_list(s, ...) ((s)->ops->role_list((s), __VA_ARGS__))
 
 #endif

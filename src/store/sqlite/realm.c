@@ -172,3 +172,54 @@ enum kh_status sqlite_role_find(struct store *s, struct arena *a, int64_t realm_
         *out = r;
     return rc;
 }
+
+static enum kh_status list_roles(struct sqlite_conn *c, struct arena *a, int64_t realm_id,
+                                 const char *after, size_t limit, struct role **out, size_t *n)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, SQ_ROLE_LIST);
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    sqlite_bind_str(st, 2, after ? after : "");
+    sqlite3_bind_int64(st, 3, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
+    struct role *roles = NULL;
+    size_t count = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        roles = sqlite_arr_grow(a, roles, count, &cap, sizeof *roles);
+        struct role *r = &roles[count++];
+        *r = (struct role){0};
+        r->id = sqlite3_column_int64(st, 0);
+        r->realm_id = sqlite3_column_int64(st, 1);
+        r->name = sqlite_col_str(a, st, 2);
+        r->all_permissions = sqlite3_column_int(st, 3) != 0;
+    }
+    enum kh_status rc = step == SQLITE_DONE ? KH_OK : sqlite_fail(c, "role_list");
+    sqlite_stmt_done(st);
+    /* the permissions after the page is read: one statement steps at a time */
+    for (size_t i = 0; !rc && i < count; i++) {
+        sqlite3_stmt *perms = sqlite_stmt(c, SQ_ROLE_PERMS);
+        if (!perms)
+            return KH_ERR_STORE;
+        sqlite3_bind_int64(perms, 1, roles[i].id);
+        rc = sqlite_read_strings(c, perms, a, &roles[i].permissions, &roles[i].n_permissions,
+                                 "role_list");
+    }
+    if (!rc) {
+        *out = roles;
+        *n = count;
+    }
+    return rc;
+}
+
+enum kh_status sqlite_role_list(struct store *s, struct arena *a, int64_t realm_id,
+                                const char *after, size_t limit, struct role **out, size_t *n)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, false, "role_list");
+    if (rc)
+        return rc;
+    return sqlite_tx_end(c, list_roles(c, a, realm_id, after, limit, out, n), "role_list");
+}

@@ -82,6 +82,7 @@ enum sq_stmt {
     SQ_SEEN_CREATE,
     SQ_SEEN_CLEAR,
     SQ_SEEN_ADD,
+    SQ_ROLE_LIST,
     SQ_COUNT
 };
 
@@ -168,6 +169,8 @@ enum kh_status sqlite_realm_update(struct store *s, const struct realm *r);
 enum kh_status sqlite_role_create(struct store *s, const struct role *r, int64_t *id_out);
 enum kh_status sqlite_role_find(struct store *s, struct arena *a, int64_t realm_id,
                                 const char *name, struct role *out);
+enum kh_status sqlite_role_list(struct store *s, struct arena *a, int64_t realm_id,
+                                const char *after, size_t limit, struct role **out, size_t *n);
 enum kh_status sqlite_user_create(struct store *s, const struct user *u,
                                   const char *const *role_names, size_t n_roles);
 enum kh_status sqlite_user_find_by_name(struct store *s, struct arena *a, int64_t realm_id,

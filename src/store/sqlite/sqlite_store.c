@@ -57,4 +57,5 @@ const struct store_ops store_sqlite_ops = {
     .batch_abort = sqlite_batch_abort,
     .user_upsert_begin = sqlite_user_upsert_begin,
     .user_upsert = sqlite_user_upsert,
+    .role_list = sqlite_role_list,
 };

@@ -200,4 +200,9 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "CREATE TEMP TABLE IF NOT EXISTS import_seen (username TEXT PRIMARY KEY) WITHOUT ROWID",
     [SQ_SEEN_CLEAR] = "DELETE FROM temp.import_seen",
     [SQ_SEEN_ADD] = "INSERT INTO temp.import_seen (username) VALUES (?1)",
+
+    /* Admin API (realm.c): a page of roles after a name cursor. */
+    [SQ_ROLE_LIST] =
+        "SELECT id, realm_id, name, all_permissions FROM roles "
+        "WHERE realm_id = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
 };

@@ -23,6 +23,7 @@
     X(user_unknown_role)        \
     X(user_access)              \
     X(user_list)                \
+    X(role_list)                \
     X(client)                   \
     X(session_refresh)          \
     X(rotate)                   \
@@ -341,6 +342,45 @@ static void contract_user_list(struct store *s)
     assert_string_equal(page[0].username, "erin");
     assert_int_equal(store_user_list(s, &a, realm, "erin", 2, &page, &n), KH_OK);
     assert_int_equal(n, 0);
+    arena_free(&a);
+}
+
+static void contract_role_list(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    int64_t other = ct_realm(s, "other");
+    const char *perms[] = {"users:read", "events:read"};
+    ct_role(s, realm, "viewer", false, perms, 2);
+    ct_role(s, realm, "admin", true, NULL, 0);
+    ct_role(s, realm, "Zeta", false, NULL, 0); /* byte order: upper case first */
+    ct_role(s, realm, "ops", false, perms + 1, 1);
+    ct_role(s, other, "aaa", false, NULL, 0);
+    struct role *page;
+    size_t n;
+    assert_int_equal(store_role_list(s, &a, realm, NULL, 2, &page, &n), KH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].name, "Zeta");
+    assert_int_equal(page[0].n_permissions, 0);
+    assert_string_equal(page[1].name, "admin");
+    assert_true(page[1].all_permissions);
+    assert_int_equal(page[1].realm_id, realm);
+    assert_int_equal(store_role_list(s, &a, realm, "admin", 2, &page, &n), KH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(page[0].name, "ops");
+    assert_int_equal(page[0].n_permissions, 1);
+    assert_string_equal(page[0].permissions[0], "events:read");
+    assert_string_equal(page[1].name, "viewer");
+    assert_false(page[1].all_permissions);
+    assert_int_equal(page[1].n_permissions, 2);
+    assert_string_equal(page[1].permissions[0], "events:read");
+    assert_string_equal(page[1].permissions[1], "users:read");
+    assert_int_equal(store_role_list(s, &a, realm, "viewer", 2, &page, &n), KH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_role_list(s, &a, other, "", 10, &page, &n), KH_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(page[0].name, "aaa");
     arena_free(&a);
 }
 

@@ -1,0 +1,97 @@
+/* admin_common.c - helpers of the realm-scoped admin rows (admin_common.h). */
+#include "api/admin_common.h"
+
+#include <string.h>
+#include "oauth/manage.h"
+
+void admin_store_failed(struct request *req, struct response *res)
+{
+    api_error(req, res, 503, "temporarily_unavailable", "The store is not available");
+}
+
+int admin_realm(struct request *req, struct response *res, const char *permission,
+                struct api_caller *caller, struct realm *realm)
+{
+    const struct api *api = req->app;
+    if (api_bearer_realm(req, res, req->params[0], permission, caller))
+        return -1;
+    enum kh_status rc = store_realm_find(api->oauth.store, req->arena, req->params[0], realm);
+    if (rc == KH_ERR_NOTFOUND) {
+        api_error(req, res, 404, "not_found", "No realm of that name");
+        return -1;
+    }
+    if (rc) {
+        admin_store_failed(req, res);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *admin_body(struct request *req, const char **why)
+{
+    if (!api_is_json(http_header(req, "Content-Type"))) {
+        *why = "Content-Type must be application/json";
+        return NULL;
+    }
+    json_error_t err;
+    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+                              JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(body)) {
+        *why = body ? "The body must be a JSON object"
+                    : "The body is not valid JSON (or repeats a member)";
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+int admin_string(struct arena *a, json_t *obj, const char *key, const char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
+        return -1;
+    *out = arena_strdup(a, json_string_value(v));
+    return 0;
+}
+
+/* True if the space-separated scope holds the word. */
+static bool scope_has(const char *scope, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = scope ? scope : ""; *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && memcmp(p, word, n) == 0)
+            return true;
+        p += len;
+        while (*p == ' ')
+            p++;
+    }
+    return false;
+}
+
+const char *admin_missing_permission(const struct api_caller *caller, const struct role *role)
+{
+    const char *scope = caller->token.scope;
+    if (role->all_permissions) {
+        for (size_t i = 0; i < MANAGE_N_PERMISSIONS; i++)
+            if (!scope_has(scope, MANAGE_PERMISSIONS[i]))
+                return MANAGE_PERMISSIONS[i];
+    }
+    for (size_t i = 0; i < role->n_permissions; i++)
+        if (!scope_has(scope, role->permissions[i]))
+            return role->permissions[i];
+    return NULL;
+}
+
+void admin_escalation(struct request *req, struct response *res, const char *permission,
+                      const char *what)
+{
+    api_error(req, res, 403, "forbidden",
+              arena_printf(req->arena,
+                           "Your access token does not carry %s, which %s would give: "
+                           "no one may give a permission they do not hold",
+                           permission, what));
+}

@@ -1,0 +1,38 @@
+/* admin_common.h - what the realm-scoped admin rows (/admin/realms/{r}/…)
+ * share: the realm of the path, JSON bodies, the no-escalation check
+ * (private to src/api). */
+#ifndef KH_API_ADMIN_COMMON_H
+#define KH_API_ADMIN_COMMON_H
+
+#include <jansson.h>
+#include "api/respond.h"
+
+#define ADMIN_LIMIT_DEFAULT 100
+#define ADMIN_LIMIT_MAX 500
+
+/* Authenticates (api_bearer_realm for req->params[0]) and finds the realm of
+ * the path (404 not_found when missing). Call inside a store snapshot. On
+ * failure writes the answer and returns -1. */
+int admin_realm(struct request *req, struct response *res, const char *permission,
+                struct api_caller *caller, struct realm *realm);
+
+/* The body as a JSON object (the caller json_decref()s it); NULL with *why
+ * (a sentence for a 400) when it is no JSON object or not sent as JSON. */
+json_t *admin_body(struct request *req, const char **why);
+
+/* An optional string member without NUL bytes (arena copy; null or absent
+ * give NULL); -1 if it is something else. */
+int admin_string(struct arena *a, json_t *obj, const char *key, const char **out);
+
+/* NULL if the caller's token holds every permission a role gives (a role with
+ * all_permissions gives every permission keyhold knows), else the first one
+ * it lacks. */
+const char *admin_missing_permission(const struct api_caller *caller, const struct role *role);
+
+/* 403 forbidden naming the permission the caller would give without holding it. */
+void admin_escalation(struct request *req, struct response *res, const char *permission,
+                      const char *what);
+
+void admin_store_failed(struct request *req, struct response *res);
+
+#endif
