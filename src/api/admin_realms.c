@@ -203,24 +203,14 @@ static enum http_result create_request(struct request *req, struct response *res
     return HTTP_DEFER;
 }
 
-static enum http_result in_snapshot(struct request *req, struct response *res,
-                                    enum http_result (*fn)(struct request *, struct response *))
-{
-    const struct api *api = req->app;
-    store_read_begin(api->oauth.store);
-    enum http_result r = fn(req, res);
-    store_read_end(api->oauth.store);
-    return r;
-}
-
 enum http_result api_admin_realms_list(struct request *req, struct response *res)
 {
-    return in_snapshot(req, res, list_request);
+    return api_in_snapshot(req, res, list_request);
 }
 
 enum http_result api_admin_realm_get(struct request *req, struct response *res)
 {
-    return in_snapshot(req, res, get_request);
+    return api_in_snapshot(req, res, get_request);
 }
 
 enum http_result api_admin_realms_create(struct request *req, struct response *res)

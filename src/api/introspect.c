@@ -48,9 +48,5 @@ static enum http_result introspect_request(struct request *req, struct response 
 
 enum http_result api_introspect(struct request *req, struct response *res)
 {
-    const struct api *api = req->app;
-    store_read_begin(api->oauth.store);
-    enum http_result r = introspect_request(req, res);
-    store_read_end(api->oauth.store);
-    return r;
+    return api_in_snapshot(req, res, introspect_request);
 }

@@ -58,6 +58,16 @@ void api_error(struct request *req, struct response *res, int status, const char
     api_note(req)->error = error;
 }
 
+enum http_result api_in_snapshot(struct request *req, struct response *res,
+                                 enum http_result (*fn)(struct request *, struct response *))
+{
+    const struct api *api = req->app;
+    store_read_begin(api->oauth.store);
+    enum http_result r = fn(req, res);
+    store_read_end(api->oauth.store);
+    return r;
+}
+
 int api_batch_begin(void *app)
 {
     const struct api *api = app;

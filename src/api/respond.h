@@ -115,6 +115,11 @@ int api_query_cursor(struct request *req, struct response *res, const char **out
 /* The cursor for a page that ended at `key` (arena). */
 const char *api_cursor_format(struct arena *a, const char *key);
 
+/* Runs fn with the store's reads of this request in one snapshot (one set of
+ * locks): for handlers that answer on the I/O thread. */
+enum http_result api_in_snapshot(struct request *req, struct response *res,
+                                 enum http_result (*fn)(struct request *, struct response *));
+
 /* The handlers, one file per endpoint family. */
 enum http_result api_token(struct request *req, struct response *res);
 enum http_result api_introspect(struct request *req, struct response *res);

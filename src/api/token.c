@@ -90,9 +90,5 @@ static enum http_result token_request(struct request *req, struct response *res)
 /* The fast grants read realm, client and subject in one store snapshot. */
 enum http_result api_token(struct request *req, struct response *res)
 {
-    const struct api *api = req->app;
-    store_read_begin(api->oauth.store);
-    enum http_result r = token_request(req, res);
-    store_read_end(api->oauth.store);
-    return r;
+    return api_in_snapshot(req, res, token_request);
 }

@@ -116,9 +116,5 @@ static enum http_result userinfo_request(struct request *req, struct response *r
 
 enum http_result api_userinfo(struct request *req, struct response *res)
 {
-    const struct api *api = req->app;
-    store_read_begin(api->oauth.store);
-    enum http_result r = userinfo_request(req, res);
-    store_read_end(api->oauth.store);
-    return r;
+    return api_in_snapshot(req, res, userinfo_request);
 }

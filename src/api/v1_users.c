@@ -68,9 +68,5 @@ static enum http_result users_request(struct request *req, struct response *res)
 
 enum http_result api_v1_users(struct request *req, struct response *res)
 {
-    const struct api *api = req->app;
-    store_read_begin(api->oauth.store);
-    enum http_result r = users_request(req, res);
-    store_read_end(api->oauth.store);
-    return r;
+    return api_in_snapshot(req, res, users_request);
 }
