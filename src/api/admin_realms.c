@@ -176,7 +176,7 @@ static void run_create(struct request *req, struct response *res)
 }
 
 /* POST /admin/realms */
-static enum http_result create_request(struct request *req, struct response *res)
+enum http_result api_admin_realms_create(struct request *req, struct response *res)
 {
     const struct api *api = req->app;
     struct api_caller caller;
@@ -211,9 +211,4 @@ enum http_result api_admin_realms_list(struct request *req, struct response *res
 enum http_result api_admin_realm_get(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, get_request);
-}
-
-enum http_result api_admin_realms_create(struct request *req, struct response *res)
-{
-    return create_request(req, res);
 }

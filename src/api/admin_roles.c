@@ -180,7 +180,7 @@ static void run_create(struct request *req, struct response *res)
 }
 
 /* POST /admin/realms/{realm}/roles */
-static enum http_result create_request(struct request *req, struct response *res)
+enum http_result api_admin_roles_create(struct request *req, struct response *res)
 {
     const struct api *api = req->app;
     struct api_caller caller;
@@ -217,9 +217,4 @@ enum http_result api_admin_roles_list(struct request *req, struct response *res)
 enum http_result api_admin_role_get(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, get_request);
-}
-
-enum http_result api_admin_roles_create(struct request *req, struct response *res)
-{
-    return create_request(req, res);
 }

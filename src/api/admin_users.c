@@ -265,7 +265,7 @@ static int check_roles(struct request *req, struct response *res, const struct a
 }
 
 /* POST /admin/realms/{realm}/users */
-static enum http_result create_request(struct request *req, struct response *res)
+enum http_result api_admin_users_create(struct request *req, struct response *res)
 {
     const struct api *api = req->app;
     struct api_caller caller;
@@ -333,7 +333,7 @@ static const char *parse_password(struct request *req, struct pending *p)
 }
 
 /* PUT /admin/realms/{realm}/users/{id}/password */
-static enum http_result password_request(struct request *req, struct response *res)
+enum http_result api_admin_user_password(struct request *req, struct response *res)
 {
     const struct api *api = req->app;
     struct api_caller caller;
@@ -373,14 +373,4 @@ enum http_result api_admin_users_list(struct request *req, struct response *res)
 enum http_result api_admin_user_get(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, get_request);
-}
-
-enum http_result api_admin_users_create(struct request *req, struct response *res)
-{
-    return create_request(req, res);
-}
-
-enum http_result api_admin_user_password(struct request *req, struct response *res)
-{
-    return password_request(req, res);
 }
