@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include "api/respond.h"
+#include "api/admin_common.h"
 #include "oauth/manage.h"
 
 #define REALMS_LIMIT_DEFAULT 100
@@ -29,11 +29,6 @@ static void write_realm(struct request *req, struct response *res, int status,
     if (jsonw_finish(&w))
         res->status = 500;
     api_no_store(req, res);
-}
-
-static void store_failed(struct request *req, struct response *res)
-{
-    api_error(req, res, 503, "temporarily_unavailable", "The store is not available");
 }
 
 static int by_name(const void *a, const void *b)
@@ -58,7 +53,7 @@ static enum http_result list_request(struct request *req, struct response *res)
     struct realm *rs;
     size_t n;
     if (store_realm_list(api->oauth.store, req->arena, &rs, &n)) {
-        store_failed(req, res);
+        admin_store_failed(req, res);
         return HTTP_DONE;
     }
     if (n)
@@ -98,40 +93,20 @@ static enum http_result get_request(struct request *req, struct response *res)
         return HTTP_DONE;
     }
     if (rc) {
-        store_failed(req, res);
+        admin_store_failed(req, res);
         return HTTP_DONE;
     }
     write_realm(req, res, 200, &r);
     return HTTP_DONE;
 }
 
-/* An optional string member without NUL bytes (arena copy); -1 if not one. */
-static int string_member(struct arena *a, json_t *obj, const char *key, const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (!v)
-        return 0;
-    if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v))
-        return -1;
-    *out = arena_strdup(a, json_string_value(v));
-    return 0;
-}
-
 /* {"name":"…","alg":"ES256|RS256|EdDSA"} into *p; else a sentence for a 400. */
 static const char *parse_create(struct request *req, struct pending *p)
 {
-    if (!api_is_json(http_header(req, "Content-Type")))
-        return "Content-Type must be application/json";
-    json_error_t err;
-    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                              JSON_REJECT_DUPLICATES, &err);
     const char *why = NULL;
-    if (!json_is_object(body)) {
-        why = body ? "The body must be a JSON object"
-                   : "The body is not valid JSON (or repeats a member)";
-        goto out;
-    }
+    json_t *body = admin_body(req, &why);
+    if (!body)
+        return why;
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
@@ -140,11 +115,13 @@ static const char *parse_create(struct request *req, struct pending *p)
             goto out;
         }
     }
-    if (string_member(req->arena, body, "name", &p->name) || !p->name) {
+    if (admin_string(req->arena, body, "name", &p->name) || !p->name) {
         why = "name is required and must be a string";
         goto out;
     }
-    if (string_member(req->arena, body, "alg", &p->alg))
+    /* alg may be left out, but not given as null */
+    if (admin_string(req->arena, body, "alg", &p->alg) ||
+        (json_object_get(body, "alg") && !p->alg))
         why = "alg must be a string: ES256, RS256 or EdDSA";
 out:
     json_decref(body);
