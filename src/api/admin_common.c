@@ -95,3 +95,21 @@ void admin_escalation(struct request *req, struct response *res, const char *per
                            "no one may give a permission they do not hold",
                            permission, what));
 }
+
+const char *admin_actor(struct arena *a, const struct api_caller *caller)
+{
+    if (caller->token.user_id)
+        return caller->token.user_id;
+    return arena_printf(a, "client:%s", caller->token.client_id);
+}
+
+void admin_audit(struct request *req, const struct api_caller *caller, const struct realm *realm,
+                 const char *type, const char *target, const char *detail)
+{
+    const struct api *api = req->app;
+    audit_record(api->oauth.audit,
+                 &(struct audit_event){.realm_id = realm->id, .realm = realm->name, .type = type,
+                                       .actor = admin_actor(req->arena, caller), .target = target,
+                                       .client_id = caller->token.client_id,
+                                       .ip = req->remote_ip, .outcome = "ok", .detail = detail});
+}

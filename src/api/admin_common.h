@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include "api/respond.h"
+#include "audit/audit.h"
 
 #define ADMIN_LIMIT_DEFAULT 100
 #define ADMIN_LIMIT_MAX 500
@@ -34,5 +35,14 @@ void admin_escalation(struct request *req, struct response *res, const char *per
                       const char *what);
 
 void admin_store_failed(struct request *req, struct response *res);
+
+/* Who the caller is, for the audit log: its user id, or "client:<client_id>"
+ * when the token's subject is a client (arena). */
+const char *admin_actor(struct arena *a, const struct api_caller *caller);
+
+/* Records an admin change that succeeded (audit/audit.h): `type` is one of
+ * AUDIT_*, `target` what it changed, `detail` a short summary or NULL. */
+void admin_audit(struct request *req, const struct api_caller *caller, const struct realm *realm,
+                 const char *type, const char *target, const char *detail);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/api.h"
+#include "audit/audit.h"
 #include "authn/password.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -242,6 +243,10 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
         return cli_fail("cannot initialise password hashing (libsodium)");
     if (keyring_new(s, master, &api.oauth.keyring))
         return cli_fail("out of memory");
+    if (audit_open(s, &api.oauth.audit)) {
+        keyring_free(api.oauth.keyring);
+        return cli_fail("cannot start the audit log");
+    }
     st->cfg.routes = api_routes(&st->cfg.n_routes);
     st->cfg.app = &api;
     st->cfg.on_response = api_on_response;
@@ -268,6 +273,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     log_info("stopped", LOG_STR("listen", st->o->listen));
 out:
     purge_stop(purge); /* before cli_with_store closes the store */
+    audit_close(api.oauth.audit); /* stores what is queued */
     keyring_free(api.oauth.keyring);
     return rc;
 }

@@ -20,6 +20,7 @@ struct oauth {
     struct store *store;
     struct keyring *keyring;
     const char *public_url; /* without a trailing slash */
+    struct audit *audit;    /* security events (audit/audit.h); NULL: logged only */
 };
 
 struct token_request {

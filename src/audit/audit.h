@@ -1,0 +1,70 @@
+/* audit.h - the audit log: every security event, stored with a per-realm
+ * hash chain and written as one JSON line on stderr.
+ *
+ * Producers call audit_record() from any thread; it never blocks on the store
+ * for long: events are queued and a writer thread appends them in batches,
+ * chaining each event to the previous one of its realm (SHA-256). A
+ * client-credentials grant therefore still writes nothing synchronously.
+ *
+ * An event never carries a secret: producers pass identifiers (user ids,
+ * client_ids, role names, import ids), error codes and short reasons only.
+ *
+ * struct audit * may be NULL (unit tests): events are then only logged. */
+#ifndef KH_AUDIT_AUDIT_H
+#define KH_AUDIT_AUDIT_H
+
+#include <stdint.h>
+#include "core/status.h"
+
+struct store;
+struct audit;
+
+/* Event types, "<object>.<action>", stable strings (they are stored). */
+#define AUDIT_TOKEN_ISSUED "token.issued"
+#define AUDIT_TOKEN_REFUSED "token.refused"
+#define AUDIT_REFRESH_REUSE "refresh.reuse"
+#define AUDIT_REALM_CREATE "realm.create"
+#define AUDIT_REALM_UPDATE "realm.update"
+#define AUDIT_ROLE_CREATE "role.create"
+#define AUDIT_ROLE_UPDATE "role.update"
+#define AUDIT_ROLE_DELETE "role.delete"
+#define AUDIT_USER_CREATE "user.create"
+#define AUDIT_USER_UPDATE "user.update"
+#define AUDIT_USER_DELETE "user.delete"
+#define AUDIT_USER_PASSWORD "user.password"
+#define AUDIT_CLIENT_CREATE "client.create"
+#define AUDIT_CLIENT_UPDATE "client.update"
+#define AUDIT_CLIENT_DELETE "client.delete"
+#define AUDIT_CLIENT_SECRET "client.secret_rotate"
+#define AUDIT_INTEGRATION_CREATE "integration.create"
+#define AUDIT_INTEGRATION_DELETE "integration.delete"
+#define AUDIT_KEY_ROTATE "key.rotate"
+#define AUDIT_IMPORT "import"
+
+struct audit_event {
+    int64_t realm_id;       /* the realm the event belongs to (its chain) */
+    const char *realm;      /* its name, for the log line */
+    const char *type;       /* one of AUDIT_* */
+    const char *actor;      /* who: a user id, "client:<client_id>", or "cli"; NULL: unknown */
+    const char *target;     /* what it was done to: a user id, client_id, role name, import id… */
+    const char *client_id;  /* the client involved (token events; the caller's client) */
+    const char *ip;         /* the remote address; NULL for the CLI */
+    const char *outcome;    /* "ok", or an error code ("invalid_grant", "forbidden") */
+    const char *detail;     /* a short reason or summary, never a secret; may be NULL */
+    int64_t at;             /* Unix seconds; 0: now */
+};
+
+/* Starts the writer thread on `s`. */
+enum kh_status audit_open(struct store *s, struct audit **out) KH_MUST_CHECK;
+/* Writes what is queued, stops the writer and frees. NULL is allowed. Call
+ * before the store is closed. */
+void audit_close(struct audit *au);
+
+/* Logs the event at once and queues it for the store. The strings are copied. */
+void audit_record(struct audit *au, const struct audit_event *ev);
+
+/* Waits until every event recorded before the call is stored (tests, the
+ * CLI before exiting, shutdown). */
+enum kh_status audit_flush(struct audit *au) KH_MUST_CHECK;
+
+#endif
