@@ -219,11 +219,12 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_USER_DELETE] = "DELETE FROM users WHERE realm_id = ?1 AND id = ?2",
     [SQ_USER_OWNED_CLIENTS] =
         "SELECT client_id FROM clients WHERE realm_id = ?1 AND owner_user_id = ?2",
-    [SQ_USER_ACCESS_DELETE] = "DELETE FROM access_tokens WHERE user_id = ?2 AND realm_id = ?1",
+    /* `+realm_id`: found by the user's index, not by the realm's whole range */
+    [SQ_USER_ACCESS_DELETE] = "DELETE FROM access_tokens WHERE user_id = ?2 AND +realm_id = ?1",
     [SQ_USER_REFRESH_DELETE] =
         "DELETE FROM refresh_tokens WHERE session_id IN "
-        "(SELECT id FROM sessions WHERE user_id = ?2 AND realm_id = ?1)",
-    [SQ_USER_SESSIONS_DELETE] = "DELETE FROM sessions WHERE user_id = ?2 AND realm_id = ?1",
+        "(SELECT id FROM sessions WHERE user_id = ?2 AND +realm_id = ?1)",
+    [SQ_USER_SESSIONS_DELETE] = "DELETE FROM sessions WHERE user_id = ?2 AND +realm_id = ?1",
     [SQ_CLIENT_LIST] =
         "SELECT " CLIENT_COLS " FROM clients WHERE realm_id = ?1 AND client_id > ?2 "
         "ORDER BY client_id LIMIT ?3",
