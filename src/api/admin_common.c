@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "oauth/manage.h"
+#include "oauth/scope.h"
 
 void admin_store_failed(struct request *req, struct response *res)
 {
@@ -58,7 +59,7 @@ int admin_string(struct arena *a, json_t *obj, const char *key, const char **out
 }
 
 /* True if the space-separated scope holds the word. */
-static bool scope_has(const char *scope, const char *word)
+static bool token_in(const char *scope, const char *word)
 {
     size_t n = strlen(word);
     for (const char *p = scope ? scope : ""; *p;) {
@@ -77,13 +78,71 @@ const char *admin_missing_permission(const struct api_caller *caller, const stru
     const char *scope = caller->token.scope;
     if (role->all_permissions) {
         for (size_t i = 0; i < MANAGE_N_PERMISSIONS; i++)
-            if (!scope_has(scope, MANAGE_PERMISSIONS[i]))
+            if (!token_in(scope, MANAGE_PERMISSIONS[i]))
                 return MANAGE_PERMISSIONS[i];
     }
     for (size_t i = 0; i < role->n_permissions; i++)
-        if (!scope_has(scope, role->permissions[i]))
+        if (!token_in(scope, role->permissions[i]))
             return role->permissions[i];
     return NULL;
+}
+
+const char *admin_missing_access(const struct api_caller *caller, const struct access *acc)
+{
+    struct role held = {.all_permissions = acc->all_permissions,
+                        .permissions = acc->permissions,
+                        .n_permissions = acc->n_permissions};
+    return admin_missing_permission(caller, &held);
+}
+
+const char *admin_missing_scope(struct arena *a, const struct api_caller *caller, const char *scopes)
+{
+    struct scope_set set;
+    if (scope_parse(a, scopes ? scopes : "", &set))
+        return NULL; /* malformed: the validation that follows refuses it */
+    for (size_t i = 0; i < set.n; i++) {
+        if (scope_is_protocol(set.tokens[i]))
+            continue;
+        struct role one = {.permissions = &set.tokens[i], .n_permissions = 1};
+        const char *missing = admin_missing_permission(caller, &one);
+        if (missing)
+            return missing;
+    }
+    return NULL;
+}
+
+int admin_write(struct request *req, struct response *res,
+                int (*step)(struct request *, struct response *, void *), void *ctx)
+{
+    const struct api *api = req->app;
+    struct store *s = api->oauth.store;
+    if (store_batch_begin(s)) {
+        admin_store_failed(req, res);
+        return -1;
+    }
+    if (step(req, res, ctx)) {
+        store_batch_abort(s);
+        return -1;
+    }
+    if (store_batch_end(s)) {
+        res->n_headers = 0; /* nothing of the answer holds */
+        admin_store_failed(req, res);
+        return -1;
+    }
+    return 0;
+}
+
+void admin_manage_failed(struct request *req, struct response *res, enum kh_status rc,
+                         const char *why)
+{
+    if (rc == KH_ERR_INVALID)
+        api_error(req, res, 400, "invalid_request", why);
+    else if (rc == KH_ERR_NOTFOUND)
+        api_error(req, res, 404, "not_found", why);
+    else if (rc == KH_ERR_CONFLICT)
+        api_error(req, res, 409, "conflict", why);
+    else
+        admin_store_failed(req, res);
 }
 
 void admin_escalation(struct request *req, struct response *res, const char *permission,

@@ -30,6 +30,30 @@ int admin_string(struct arena *a, json_t *obj, const char *key, const char **out
  * it lacks. */
 const char *admin_missing_permission(const struct api_caller *caller, const struct role *role);
 
+/* The same for what a user holds (struct access): tying credentials to that
+ * user, or setting its password, confers all of it. */
+const char *admin_missing_access(const struct api_caller *caller, const struct access *acc);
+
+/* The same for the permission scopes of a space-separated scope list (the
+ * protocol scopes openid, profile, … confer nothing). */
+const char *admin_missing_scope(struct arena *a, const struct api_caller *caller, const char *scopes);
+
+/* Runs step(req, res, ctx) on this thread inside one store write transaction
+ * (store_batch_begin/end), so that what it reads to decide (a role's
+ * permissions, an owner's access) and what it writes commit together: no
+ * concurrent change can slip between a no-escalation check and its write.
+ * step writes the answer and returns 0 to commit, or writes the refusal and
+ * returns non-zero to roll everything back. A failed begin or commit answers
+ * 503. Returns 0 when the step's writes were committed. Call from a deferred
+ * step (slow pool), never on an I/O thread. */
+int admin_write(struct request *req, struct response *res,
+                int (*step)(struct request *, struct response *, void *), void *ctx);
+
+/* The answer for a failed manage_* call: 400 (KH_ERR_INVALID), 404
+ * (KH_ERR_NOTFOUND), 409 (KH_ERR_CONFLICT) with its sentence, else 503. */
+void admin_manage_failed(struct request *req, struct response *res, enum kh_status rc,
+                         const char *why);
+
 /* 403 forbidden naming the permission the caller would give without holding it. */
 void admin_escalation(struct request *req, struct response *res, const char *permission,
                       const char *what);

@@ -1,9 +1,11 @@
 /* admin_roles.c - the role rows of the admin REST API (SPEC §4):
- * GET,POST /admin/realms/{realm}/roles and GET …/roles/{name}, with a token
- * of that realm or of the default realm carrying roles:manage.
+ * GET,POST /admin/realms/{realm}/roles and GET,PUT,DELETE …/roles/{name},
+ * with a token of that realm or of the default realm carrying roles:manage.
  *
- * Reads are answered on the I/O thread inside one store snapshot; creating a
- * role (a write) runs on the slow-work pool, its own transaction. */
+ * Reads are answered on the I/O thread inside one store snapshot; writes run
+ * on the slow-work pool, each with its answer in one store transaction. No
+ * escalation: a role may give only permissions the caller's token carries.
+ * The built-in role with every permission is never changed or deleted. */
 #include <string.h>
 #include "api/admin_common.h"
 #include "oauth/manage.h"
@@ -12,7 +14,8 @@
 #define ROLE_PERMISSIONS_MAX 64
 
 struct pending {
-    const char *realm;
+    struct api_caller caller;
+    struct realm realm;
     const char *name;
     const char **permissions;
     size_t n;
@@ -99,8 +102,31 @@ static enum http_result get_request(struct request *req, struct response *res)
     return HTTP_DONE;
 }
 
-/* {"name":"…","permissions":["…"]} into *p; else a sentence for a 400. */
-static const char *parse_create(struct request *req, struct pending *p)
+/* The member "permissions" (optional: none) into *p; else a sentence for a 400. */
+static const char *parse_permissions(struct request *req, json_t *body, struct pending *p)
+{
+    json_t *perms = json_object_get(body, "permissions");
+    if (perms && !json_is_array(perms))
+        return "permissions must be an array of strings";
+    p->n = perms ? json_array_size(perms) : 0;
+    if (p->n > ROLE_PERMISSIONS_MAX)
+        return "A role gives at most 64 permissions";
+    p->permissions = arena_alloc(req->arena, (p->n + 1) * sizeof *p->permissions);
+    for (size_t i = 0; i < p->n; i++) {
+        json_t *e = json_array_get(perms, i);
+        if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e))
+            return "permissions must be an array of strings";
+        p->permissions[i] = arena_strdup(req->arena, json_string_value(e));
+        if (!manage_is_permission(p->permissions[i]))
+            return arena_printf(req->arena, "\"%s\" is not a valid permission (like users:read)",
+                                p->permissions[i]);
+    }
+    return NULL;
+}
+
+/* {"name":"…","permissions":["…"]} (POST) or {"permissions":[…]} (PUT, with
+ * the name from the path) into *p; else a sentence for a 400. */
+static const char *parse_role(struct request *req, struct pending *p, bool with_name)
 {
     const char *why = NULL;
     json_t *body = admin_body(req, &why);
@@ -109,104 +135,180 @@ static const char *parse_create(struct request *req, struct pending *p)
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
-        if (strcmp(key, "name") != 0 && strcmp(key, "permissions") != 0) {
-            why = "Unknown member: a role takes only name and permissions";
+        if ((!with_name || strcmp(key, "name") != 0) && strcmp(key, "permissions") != 0) {
+            why = with_name ? "Unknown member: a role takes only name and permissions"
+                            : "Unknown member: the body is {\"permissions\":[…]} (a role "
+                              "keeps its name)";
             goto out;
         }
     }
-    if (admin_string(req->arena, body, "name", &p->name) || !p->name) {
+    if (with_name && (admin_string(req->arena, body, "name", &p->name) || !p->name)) {
         why = "name is required and must be a string";
         goto out;
     }
-    json_t *perms = json_object_get(body, "permissions");
-    if (perms && !json_is_array(perms)) {
-        why = "permissions must be an array of strings";
+    if (!with_name && !json_object_get(body, "permissions")) {
+        why = "permissions is required: the body is {\"permissions\":[…]}";
         goto out;
     }
-    p->n = perms ? json_array_size(perms) : 0;
-    if (p->n > ROLE_PERMISSIONS_MAX) {
-        why = "A role gives at most 64 permissions";
-        goto out;
-    }
-    p->permissions = arena_alloc(req->arena, (p->n + 1) * sizeof *p->permissions);
-    for (size_t i = 0; i < p->n; i++) {
-        json_t *e = json_array_get(perms, i);
-        if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e)) {
-            why = "permissions must be an array of strings";
-            goto out;
-        }
-        p->permissions[i] = arena_strdup(req->arena, json_string_value(e));
-        if (!manage_is_permission(p->permissions[i])) {
-            why = arena_printf(req->arena,
-                               "\"%s\" is not a valid permission (like users:read)",
-                               p->permissions[i]);
-            goto out;
-        }
-    }
+    why = parse_permissions(req, body, p);
 out:
     json_decref(body);
     return why;
 }
 
-static void run_create(struct request *req, struct response *res)
+/* The role as it is now into the answer; -1 (503) if it cannot be read. */
+static int answer_role(struct request *req, struct response *res, int status,
+                       const struct pending *p)
 {
     const struct api *api = req->app;
-    const struct pending *p = api_note(req)->pending;
-    const char *why = NULL;
-    enum kh_status rc = manage_role_create(api->oauth.store, req->arena, p->realm, p->name,
-                                           p->permissions, p->n, false, &why);
-    if (rc == KH_ERR_INVALID) {
-        api_error(req, res, 400, "invalid_request", why);
-        return;
-    }
-    if (rc == KH_ERR_CONFLICT) {
-        api_error(req, res, 409, "conflict", "A role of that name exists already in the realm");
-        return;
-    }
-    if (rc == KH_ERR_NOTFOUND) { /* the realm went away meanwhile */
-        api_error(req, res, 404, "not_found", "No realm of that name");
-        return;
-    }
-    struct realm realm;
     struct role r;
-    if (rc || store_realm_find(api->oauth.store, req->arena, p->realm, &realm) ||
-        store_role_find(api->oauth.store, req->arena, realm.id, p->name, &r)) {
+    if (store_role_find(api->oauth.store, req->arena, p->realm.id, p->name, &r)) {
         admin_store_failed(req, res);
-        return;
+        return -1;
     }
-    write_role(req, res, 201, &r);
+    write_role(req, res, status, &r);
+    return 0;
+}
+
+/* The permissions, space-separated, for the audit event. */
+static const char *permission_list(struct arena *a, const struct pending *p)
+{
+    const char *out = "";
+    for (size_t i = 0; i < p->n; i++)
+        out = arena_printf(a, "%s%s%s", out, i ? " " : "", p->permissions[i]);
+    return arena_printf(a, "permissions: %s", *out ? out : "(none)");
+}
+
+/* Authenticates, finds the realm and parses the body into a new pending
+ * write (NULL when the answer is written). */
+static struct pending *begin_write(struct request *req, struct response *res, bool body,
+                                   bool with_name)
+{
+    const struct api *api = req->app;
+    struct pending *p = arena_alloc(req->arena, sizeof *p);
+    *p = (struct pending){0};
+    store_read_begin(api->oauth.store);
+    int denied = admin_realm(req, res, PERMISSION, &p->caller, &p->realm);
+    store_read_end(api->oauth.store);
+    if (denied)
+        return NULL;
+    if (!with_name)
+        p->name = req->params[1];
+    const char *why = body ? parse_role(req, p, with_name) : NULL;
+    if (why) {
+        api_error(req, res, 400, "invalid_request", why);
+        return NULL;
+    }
+    if (body) {
+        struct role wanted = {.permissions = p->permissions, .n_permissions = p->n};
+        const char *missing = admin_missing_permission(&p->caller, &wanted);
+        if (missing) {
+            admin_escalation(req, res, missing, "the role");
+            return NULL;
+        }
+    }
+    return p;
+}
+
+static enum http_result defer(struct request *req, struct pending *p, http_deferred run)
+{
+    api_note(req)->pending = p;
+    req->deferred = run;
+    req->defer_serial = false; /* a write with its answer: one transaction of its own */
+    return HTTP_DEFER;
+}
+
+static int create_step(struct request *req, struct response *res, void *ctx)
+{
+    const struct api *api = req->app;
+    struct pending *p = ctx;
+    const char *why = NULL;
+    enum kh_status rc = manage_role_create(api->oauth.store, req->arena, p->realm.name, p->name,
+                                           p->permissions, p->n, false, &why);
+    if (rc) {
+        admin_manage_failed(req, res, rc, rc == KH_ERR_CONFLICT
+                                              ? "A role of that name exists already in the realm"
+                                              : why);
+        return -1;
+    }
+    return answer_role(req, res, 201, p);
+}
+
+static void run_create(struct request *req, struct response *res)
+{
+    struct pending *p = api_note(req)->pending;
+    if (admin_write(req, res, create_step, p))
+        return;
     http_set_header(req, res, "Location",
-                    arena_printf(req->arena, "/admin/realms/%s/roles/%s", realm.name, r.name));
+                    arena_printf(req->arena, "/admin/realms/%s/roles/%s", p->realm.name, p->name));
+    admin_audit(req, &p->caller, &p->realm, AUDIT_ROLE_CREATE, p->name,
+                permission_list(req->arena, p));
 }
 
 /* POST /admin/realms/{realm}/roles */
 enum http_result api_admin_roles_create(struct request *req, struct response *res)
 {
+    struct pending *p = begin_write(req, res, true, true);
+    return p ? defer(req, p, run_create) : HTTP_DONE;
+}
+
+static int update_step(struct request *req, struct response *res, void *ctx)
+{
     const struct api *api = req->app;
-    struct api_caller caller;
-    struct realm realm;
-    store_read_begin(api->oauth.store);
-    int denied = admin_realm(req, res, PERMISSION, &caller, &realm);
-    store_read_end(api->oauth.store);
-    if (denied)
-        return HTTP_DONE;
-    struct pending *p = arena_alloc(req->arena, sizeof *p);
-    p->realm = realm.name;
-    const char *why = parse_create(req, p);
-    if (why) {
-        api_error(req, res, 400, "invalid_request", why);
-        return HTTP_DONE;
+    struct pending *p = ctx;
+    const char *why = NULL;
+    enum kh_status rc = manage_role_update(api->oauth.store, req->arena, p->realm.name, p->name,
+                                           (const char *const *)p->permissions, p->n, &why);
+    if (rc) {
+        admin_manage_failed(req, res, rc, why);
+        return -1;
     }
-    struct role wanted = {.name = p->name, .permissions = p->permissions, .n_permissions = p->n};
-    const char *missing = admin_missing_permission(&caller, &wanted);
-    if (missing) {
-        admin_escalation(req, res, missing, "the role");
-        return HTTP_DONE;
+    return answer_role(req, res, 200, p);
+}
+
+static void run_update(struct request *req, struct response *res)
+{
+    struct pending *p = api_note(req)->pending;
+    if (!admin_write(req, res, update_step, p))
+        admin_audit(req, &p->caller, &p->realm, AUDIT_ROLE_UPDATE, p->name,
+                    permission_list(req->arena, p));
+}
+
+/* PUT /admin/realms/{realm}/roles/{name} */
+enum http_result api_admin_role_update(struct request *req, struct response *res)
+{
+    struct pending *p = begin_write(req, res, true, false);
+    return p ? defer(req, p, run_update) : HTTP_DONE;
+}
+
+static int delete_step(struct request *req, struct response *res, void *ctx)
+{
+    const struct api *api = req->app;
+    struct pending *p = ctx;
+    const char *why = NULL;
+    enum kh_status rc = manage_role_delete(api->oauth.store, req->arena, p->realm.name, p->name,
+                                           &why);
+    if (rc) {
+        admin_manage_failed(req, res, rc, why);
+        return -1;
     }
-    api_note(req)->pending = p;
-    req->deferred = run_create;
-    req->defer_serial = false; /* one write, its own transaction */
-    return HTTP_DEFER;
+    res->status = 204;
+    api_no_store(req, res);
+    return 0;
+}
+
+static void run_delete(struct request *req, struct response *res)
+{
+    struct pending *p = api_note(req)->pending;
+    if (!admin_write(req, res, delete_step, p))
+        admin_audit(req, &p->caller, &p->realm, AUDIT_ROLE_DELETE, p->name, NULL);
+}
+
+/* DELETE /admin/realms/{realm}/roles/{name} */
+enum http_result api_admin_role_delete(struct request *req, struct response *res)
+{
+    struct pending *p = begin_write(req, res, false, false);
+    return p ? defer(req, p, run_delete) : HTTP_DONE;
 }
 
 enum http_result api_admin_roles_list(struct request *req, struct response *res)

@@ -1,11 +1,14 @@
 /* admin_users.c - the user rows of the admin REST API (SPEC §4):
- * GET,POST /admin/realms/{realm}/users, GET …/users/{id} and
+ * GET,POST /admin/realms/{realm}/users, GET,PUT,DELETE …/users/{id} and
  * PUT …/users/{id}/password, with a token of that realm or of the default
  * realm carrying users:manage (users:read or users:manage to read).
  *
- * Reads are answered on the I/O thread inside one store snapshot. Creating a
- * user and setting a password hash a password (argon2id, slow), so they run
- * on the slow-work pool; each store write is its own transaction. */
+ * Reads are answered on the I/O thread inside one store snapshot. Writes run
+ * on the slow-work pool (a password is hashed there first, argon2id), each
+ * deciding and writing in one store transaction (admin_write): giving a user
+ * a role needs every permission of that role, setting a user's password
+ * needs every permission the user holds, and a concurrent change of a role
+ * cannot slip between that check and the write. */
 #include <string.h>
 #include "api/admin_common.h"
 #include "authn/password.h"
@@ -16,11 +19,13 @@
 #define USER_ROLES_MAX 64
 
 struct pending {
-    const char *realm;
-    int64_t realm_id;
+    struct api_caller caller;
+    struct realm realm;
     const char *user_id;
-    struct user_spec spec;
-    const char *password;
+    struct user_spec spec;      /* POST */
+    struct user_changes ch;     /* PUT */
+    const char *password;       /* POST (spec.password) or PUT …/password */
+    char hash[PASSWORD_HASH_MAX];
 };
 
 static void user_fields(struct jsonw *w, const struct user *u)
@@ -129,33 +134,75 @@ static enum http_result get_request(struct request *req, struct response *res)
     return HTTP_DONE;
 }
 
-static bool is_member(const char *key)
+static bool is_member(const char *key, const char *const *members, size_t n)
 {
-    static const char *const MEMBERS[] = {"username", "email",   "first_name", "last_name",
-                                          "enabled",  "roles",   "password"};
-    for (size_t i = 0; i < sizeof MEMBERS / sizeof MEMBERS[0]; i++)
-        if (strcmp(key, MEMBERS[i]) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(key, members[i]) == 0)
             return true;
     return false;
 }
 
+/* Only the members named; else the 400 sentence. */
+static const char *only_members(json_t *body, const char *const *members, size_t n,
+                                const char *why)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (!is_member(key, members, n))
+            return why;
+    }
+    return NULL;
+}
+
+/* The optional member "roles" (an array of role names); else a 400 sentence. */
+static const char *parse_roles(struct request *req, json_t *body, const char *const **out,
+                               size_t *n)
+{
+    json_t *roles = json_object_get(body, "roles");
+    if (roles && !json_is_array(roles))
+        return "roles must be an array of role names";
+    *n = roles ? json_array_size(roles) : 0;
+    if (*n > USER_ROLES_MAX)
+        return "A user has at most 64 roles";
+    const char **names = arena_alloc(req->arena, (*n + 1) * sizeof *names);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *e = json_array_get(roles, i);
+        if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e))
+            return "roles must be an array of role names";
+        names[i] = arena_strdup(req->arena, json_string_value(e));
+    }
+    *out = names;
+    return NULL;
+}
+
+/* The optional member "enabled" into *out (-1 when absent); else a 400 sentence. */
+static const char *parse_enabled(json_t *body, int *out)
+{
+    json_t *en = json_object_get(body, "enabled");
+    if (en && !json_is_boolean(en))
+        return "enabled must be true or false";
+    *out = en ? json_is_true(en) : -1;
+    return NULL;
+}
+
+#define NAMES_WHY "email, first_name and last_name must be strings (or null)"
+
 /* The body of POST …/users into p->spec; else a sentence for a 400. */
 static const char *parse_create(struct request *req, struct pending *p)
 {
+    static const char *const MEMBERS[] = {"username", "email",   "first_name", "last_name",
+                                          "enabled",  "roles",   "password"};
     struct user_spec *spec = &p->spec;
     const char *why = NULL;
     json_t *body = admin_body(req, &why);
     if (!body)
         return why;
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v) {
-        if (!is_member(key)) {
-            why = "Unknown member: a user takes username, email, first_name, last_name, "
-                  "enabled, roles and password";
-            goto out;
-        }
-    }
+    int enabled;
+    if ((why = only_members(body, MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0],
+                            "Unknown member: a user takes username, email, first_name, "
+                            "last_name, enabled, roles and password")))
+        goto out;
     if (admin_string(req->arena, body, "username", &spec->username) || !spec->username) {
         why = "username is required and must be a string";
         goto out;
@@ -163,98 +210,90 @@ static const char *parse_create(struct request *req, struct pending *p)
     if (admin_string(req->arena, body, "email", &spec->email) ||
         admin_string(req->arena, body, "first_name", &spec->first_name) ||
         admin_string(req->arena, body, "last_name", &spec->last_name)) {
-        why = "email, first_name and last_name must be strings (or null)";
+        why = NAMES_WHY;
         goto out;
     }
-    if (admin_string(req->arena, body, "password", &spec->password)) {
+    if (admin_string(req->arena, body, "password", &p->password)) {
         why = "password must be a string";
         goto out;
     }
-    if (spec->password && (!*spec->password || strlen(spec->password) > 1024)) {
+    if (p->password && (!*p->password || strlen(p->password) > 1024)) {
         why = "the password must be 1 to 1024 bytes";
         goto out;
     }
-    json_t *en = json_object_get(body, "enabled");
-    if (en && !json_is_boolean(en)) {
-        why = "enabled must be true or false";
+    if ((why = parse_enabled(body, &enabled)) ||
+        (why = parse_roles(req, body, &spec->roles, &spec->n_roles)))
         goto out;
-    }
-    spec->disabled = en && json_is_false(en);
-    json_t *roles = json_object_get(body, "roles");
-    if (roles && !json_is_array(roles)) {
-        why = "roles must be an array of role names";
-        goto out;
-    }
-    spec->n_roles = roles ? json_array_size(roles) : 0;
-    if (spec->n_roles > USER_ROLES_MAX) {
-        why = "A user has at most 64 roles";
-        goto out;
-    }
-    const char **names = arena_alloc(req->arena, (spec->n_roles + 1) * sizeof *names);
-    for (size_t i = 0; i < spec->n_roles; i++) {
-        json_t *e = json_array_get(roles, i);
-        if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e)) {
-            why = "roles must be an array of role names";
-            goto out;
-        }
-        names[i] = arena_strdup(req->arena, json_string_value(e));
-    }
-    spec->roles = names;
+    spec->disabled = enabled == 0;
 out:
     json_decref(body);
     return why;
 }
 
-static void run_create(struct request *req, struct response *res)
+/* The body of PUT …/users/{id} into p->ch: the members given change, the
+ * others stay; else a sentence for a 400. */
+static const char *parse_update(struct request *req, struct pending *p)
 {
-    const struct api *api = req->app;
-    const struct pending *p = api_note(req)->pending;
+    static const char *const MEMBERS[] = {"email", "first_name", "last_name", "enabled",
+                                          "roles"};
+    static const struct {
+        const char *key;
+        unsigned bit;
+    } FIELDS[] = {{"email", UPSERT_SET_EMAIL},
+                  {"first_name", UPSERT_SET_FIRST_NAME},
+                  {"last_name", UPSERT_SET_LAST_NAME}};
+    struct user_changes *ch = &p->ch;
     const char *why = NULL;
-    enum kh_status rc = manage_user_create(api->oauth.store, req->arena, p->realm, &p->spec, &why);
-    if (rc == KH_ERR_INVALID || (rc == KH_ERR_NOTFOUND && p->spec.n_roles)) {
-        /* NOTFOUND: a role given was deleted meanwhile (or the realm) */
-        api_error(req, res, 400, "invalid_request", why);
-        return;
+    json_t *body = admin_body(req, &why);
+    if (!body)
+        return why;
+    if ((why = only_members(body, MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0],
+                            "Unknown member: PUT changes email, first_name, last_name, "
+                            "enabled and roles (the username and id stay)")))
+        goto out;
+    const char **values[] = {&ch->email, &ch->first_name, &ch->last_name};
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        if (!json_object_get(body, FIELDS[i].key))
+            continue;
+        if (admin_string(req->arena, body, FIELDS[i].key, values[i])) {
+            why = NAMES_WHY;
+            goto out;
+        }
+        ch->set |= FIELDS[i].bit;
     }
-    if (rc == KH_ERR_CONFLICT) {
-        api_error(req, res, 409, "conflict", "A user of that name exists already in the realm");
-        return;
+    if ((why = parse_enabled(body, &ch->enabled)))
+        goto out;
+    if (json_object_get(body, "roles")) {
+        ch->set |= UPSERT_SET_ROLES;
+        why = parse_roles(req, body, &ch->roles, &ch->n_roles);
     }
-    struct user u;
-    struct access acc;
-    if (rc ||
-        store_user_find_by_name(api->oauth.store, req->arena, p->realm_id,
-                                manage_username(req->arena, p->spec.username), &u) ||
-        store_user_access(api->oauth.store, req->arena, p->realm_id, u.id, &acc)) {
-        admin_store_failed(req, res);
-        return;
-    }
-    write_user(req, res, 201, &u, &acc);
-    http_set_header(req, res, "Location",
-                    arena_printf(req->arena, "/admin/realms/%s/users/%s", p->realm, u.id));
+out:
+    json_decref(body);
+    return why;
 }
 
 /* Every role named exists and gives nothing the caller lacks; else the
- * answer (400 unknown role, 403 escalation) and -1. In a store snapshot. */
-static int check_roles(struct request *req, struct response *res, const struct api_caller *caller,
-                       int64_t realm_id, const struct user_spec *spec)
+ * answer (400 unknown role, 403 escalation) and -1. Inside the write, so the
+ * roles read are the ones the write gives. */
+static int check_roles(struct request *req, struct response *res, const struct pending *p,
+                       const char *const *roles, size_t n)
 {
     const struct api *api = req->app;
-    for (size_t i = 0; i < spec->n_roles; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct role r;
         enum kh_status rc =
-            store_role_find(api->oauth.store, req->arena, realm_id, spec->roles[i], &r);
+            store_role_find(api->oauth.store, req->arena, p->realm.id, roles[i], &r);
         if (rc == KH_ERR_NOTFOUND) {
             api_error(req, res, 400, "invalid_request",
                       arena_printf(req->arena, "There is no role \"%s\" in the realm",
-                                   spec->roles[i]));
+                                   roles[i]));
             return -1;
         }
         if (rc) {
             admin_store_failed(req, res);
             return -1;
         }
-        const char *missing = admin_missing_permission(caller, &r);
+        const char *missing = admin_missing_permission(&p->caller, &r);
         if (missing) {
             admin_escalation(req, res, missing,
                              arena_printf(req->arena, "the role \"%s\"", r.name));
@@ -264,56 +303,228 @@ static int check_roles(struct request *req, struct response *res, const struct a
     return 0;
 }
 
-/* POST /admin/realms/{realm}/users */
-enum http_result api_admin_users_create(struct request *req, struct response *res)
+/* The user `id` as it is now into the answer; -1 when the answer is an error. */
+static int answer_user(struct request *req, struct response *res, int status,
+                       const struct pending *p, const char *id)
+{
+    struct user u;
+    struct access acc;
+    if (find_user(req, res, p->realm.id, id, &u, &acc))
+        return -1;
+    write_user(req, res, status, &u, &acc);
+    return 0;
+}
+
+/* Authenticates (`permission`), finds the realm and parses the body with
+ * `parse` (NULL: none) into a new pending write; NULL when the answer is
+ * written. */
+static struct pending *begin_write(struct request *req, struct response *res,
+                                   const char *(*parse)(struct request *, struct pending *))
 {
     const struct api *api = req->app;
-    struct api_caller caller;
-    struct realm realm;
     struct pending *p = arena_alloc(req->arena, sizeof *p);
     *p = (struct pending){0};
     store_read_begin(api->oauth.store);
-    int denied = admin_realm(req, res, MANAGE, &caller, &realm);
-    if (!denied) {
-        p->realm = realm.name;
-        p->realm_id = realm.id;
-        const char *why = parse_create(req, p);
-        if (why) {
-            api_error(req, res, 400, "invalid_request", why);
-            denied = 1;
-        } else {
-            denied = check_roles(req, res, &caller, realm.id, &p->spec);
-        }
-    }
+    int denied = admin_realm(req, res, MANAGE, &p->caller, &p->realm);
     store_read_end(api->oauth.store);
     if (denied)
-        return HTTP_DONE;
+        return NULL;
+    p->user_id = req->n_params > 1 ? req->params[1] : NULL; /* none for POST …/users */
+    const char *why = parse ? parse(req, p) : NULL;
+    if (why) {
+        api_error(req, res, 400, "invalid_request", why);
+        return NULL;
+    }
+    return p;
+}
+
+static enum http_result defer(struct request *req, struct pending *p, http_deferred run)
+{
     api_note(req)->pending = p;
-    req->deferred = run_create;
-    req->defer_serial = false; /* hashes the password: slow work */
+    req->deferred = run;
+    req->defer_serial = false; /* slow work (a hash) or a write with its answer */
     return HTTP_DEFER;
+}
+
+/* Hashes p->password (if any) into p->hash, off the write transaction; -1
+ * with the 400 answer if it cannot be. */
+static int hash_password(struct request *req, struct response *res, struct pending *p)
+{
+    if (!p->password)
+        return 0;
+    if (password_hash(p->password, strlen(p->password), p->hash)) {
+        api_error(req, res, 400, "invalid_request", "the password must be 1 to 1024 bytes");
+        return -1;
+    }
+    return 0;
+}
+
+static int create_step(struct request *req, struct response *res, void *ctx)
+{
+    const struct api *api = req->app;
+    struct pending *p = ctx;
+    if (check_roles(req, res, p, p->spec.roles, p->spec.n_roles))
+        return -1;
+    const char *why = NULL;
+    enum kh_status rc = manage_user_create(api->oauth.store, req->arena, p->realm.name,
+                                           &p->spec, &why);
+    if (rc == KH_ERR_CONFLICT)
+        why = "A user of that name exists already in the realm";
+    if (rc) {
+        admin_manage_failed(req, res, rc == KH_ERR_NOTFOUND ? KH_ERR_INVALID : rc, why);
+        return -1;
+    }
+    struct user u;
+    if (store_user_find_by_name(api->oauth.store, req->arena, p->realm.id,
+                                manage_username(req->arena, p->spec.username), &u)) {
+        admin_store_failed(req, res);
+        return -1;
+    }
+    p->user_id = u.id;
+    return answer_user(req, res, 201, p, u.id);
+}
+
+/* The role names, space-separated, for an audit event. */
+static const char *role_list(struct arena *a, const char *const *roles, size_t n)
+{
+    const char *out = "";
+    for (size_t i = 0; i < n; i++)
+        out = arena_printf(a, "%s%s%s", out, i ? " " : "", roles[i]);
+    return arena_printf(a, "roles: %s", *out ? out : "(none)");
+}
+
+static void run_create(struct request *req, struct response *res)
+{
+    struct pending *p = api_note(req)->pending;
+    if (hash_password(req, res, p))
+        return;
+    p->spec.password = NULL; /* hashed already: the transaction does not wait for argon2id */
+    p->spec.password_hash = p->password ? p->hash : NULL;
+    if (admin_write(req, res, create_step, p))
+        return;
+    http_set_header(req, res, "Location",
+                    arena_printf(req->arena, "/admin/realms/%s/users/%s", p->realm.name,
+                                 p->user_id));
+    admin_audit(req, &p->caller, &p->realm, AUDIT_USER_CREATE, p->user_id,
+                role_list(req->arena, p->spec.roles, p->spec.n_roles));
+}
+
+/* POST /admin/realms/{realm}/users */
+enum http_result api_admin_users_create(struct request *req, struct response *res)
+{
+    struct pending *p = begin_write(req, res, parse_create);
+    return p ? defer(req, p, run_create) : HTTP_DONE;
+}
+
+static int update_step(struct request *req, struct response *res, void *ctx)
+{
+    const struct api *api = req->app;
+    struct pending *p = ctx;
+    struct user u;
+    struct access acc;
+    if (find_user(req, res, p->realm.id, p->user_id, &u, &acc))
+        return -1;
+    if ((p->ch.set & UPSERT_SET_ROLES) && check_roles(req, res, p, p->ch.roles, p->ch.n_roles))
+        return -1;
+    const char *why = NULL;
+    enum kh_status rc = manage_user_update(api->oauth.store, req->arena, p->realm.name,
+                                           p->user_id, &p->ch, NULL, &why);
+    if (rc) {
+        admin_manage_failed(req, res, rc, why);
+        return -1;
+    }
+    return answer_user(req, res, 200, p, p->user_id);
+}
+
+/* The members a PUT changed (never their values), for the audit event. */
+static const char *changed_members(struct arena *a, const struct user_changes *ch)
+{
+    return arena_printf(a, "changed:%s%s%s%s%s", ch->set & UPSERT_SET_EMAIL ? " email" : "",
+                        ch->set & UPSERT_SET_FIRST_NAME ? " first_name" : "",
+                        ch->set & UPSERT_SET_LAST_NAME ? " last_name" : "",
+                        ch->enabled >= 0 ? (ch->enabled ? " enabled=true" : " enabled=false")
+                                         : "",
+                        ch->set & UPSERT_SET_ROLES
+                            ? arena_printf(a, " %s", role_list(a, ch->roles, ch->n_roles))
+                            : "");
+}
+
+static void run_update(struct request *req, struct response *res)
+{
+    struct pending *p = api_note(req)->pending;
+    if (!admin_write(req, res, update_step, p))
+        admin_audit(req, &p->caller, &p->realm, AUDIT_USER_UPDATE, p->user_id,
+                    changed_members(req->arena, &p->ch));
+}
+
+/* PUT /admin/realms/{realm}/users/{id} */
+enum http_result api_admin_user_update(struct request *req, struct response *res)
+{
+    struct pending *p = begin_write(req, res, parse_update);
+    return p ? defer(req, p, run_update) : HTTP_DONE;
+}
+
+static int delete_step(struct request *req, struct response *res, void *ctx)
+{
+    const struct api *api = req->app;
+    struct pending *p = ctx;
+    enum kh_status rc = store_user_delete(api->oauth.store, p->realm.id, p->user_id);
+    if (rc) {
+        admin_manage_failed(req, res, rc, "No user with that id in the realm");
+        return -1;
+    }
+    res->status = 204;
+    api_no_store(req, res);
+    return 0;
+}
+
+static void run_delete(struct request *req, struct response *res)
+{
+    struct pending *p = api_note(req)->pending;
+    if (!admin_write(req, res, delete_step, p))
+        admin_audit(req, &p->caller, &p->realm, AUDIT_USER_DELETE, p->user_id,
+                    "with its sessions, tokens and owned clients");
+}
+
+/* DELETE /admin/realms/{realm}/users/{id} */
+enum http_result api_admin_user_delete(struct request *req, struct response *res)
+{
+    struct pending *p = begin_write(req, res, NULL);
+    return p ? defer(req, p, run_delete) : HTTP_DONE;
+}
+
+/* Whoever sets a password can act as the user: the caller must hold every
+ * permission the user holds (decided inside the write). */
+static int password_step(struct request *req, struct response *res, void *ctx)
+{
+    const struct api *api = req->app;
+    struct pending *p = ctx;
+    struct user u;
+    struct access acc;
+    if (find_user(req, res, p->realm.id, p->user_id, &u, &acc))
+        return -1;
+    const char *missing = admin_missing_access(&p->caller, &acc);
+    if (missing) {
+        admin_escalation(req, res, missing, "setting the password of this user");
+        return -1;
+    }
+    enum kh_status rc = store_user_set_password(api->oauth.store, p->realm.id, p->user_id,
+                                                p->hash);
+    if (rc) {
+        admin_manage_failed(req, res, rc, "No user with that id in the realm");
+        return -1;
+    }
+    res->status = 204;
+    api_no_store(req, res);
+    return 0;
 }
 
 static void run_password(struct request *req, struct response *res)
 {
-    const struct api *api = req->app;
-    const struct pending *p = api_note(req)->pending;
-    char hash[PASSWORD_HASH_MAX];
-    if (password_hash(p->password, strlen(p->password), hash)) {
-        api_error(req, res, 400, "invalid_request", "the password must be 1 to 1024 bytes");
+    struct pending *p = api_note(req)->pending;
+    if (hash_password(req, res, p) || admin_write(req, res, password_step, p))
         return;
-    }
-    enum kh_status rc = store_user_set_password(api->oauth.store, p->realm_id, p->user_id, hash);
-    if (rc == KH_ERR_NOTFOUND) {
-        api_error(req, res, 404, "not_found", "No user with that id in the realm");
-        return;
-    }
-    if (rc) {
-        admin_store_failed(req, res);
-        return;
-    }
-    res->status = 204;
-    api_no_store(req, res);
+    admin_audit(req, &p->caller, &p->realm, AUDIT_USER_PASSWORD, p->user_id, NULL);
 }
 
 /* {"password":"…"}; else a sentence for a 400. */
@@ -335,34 +546,8 @@ static const char *parse_password(struct request *req, struct pending *p)
 /* PUT /admin/realms/{realm}/users/{id}/password */
 enum http_result api_admin_user_password(struct request *req, struct response *res)
 {
-    const struct api *api = req->app;
-    struct api_caller caller;
-    struct realm realm;
-    struct pending *p = arena_alloc(req->arena, sizeof *p);
-    *p = (struct pending){0};
-    store_read_begin(api->oauth.store);
-    int denied = admin_realm(req, res, MANAGE, &caller, &realm);
-    if (!denied) {
-        struct user u;
-        struct access acc;
-        p->realm = realm.name;
-        p->realm_id = realm.id;
-        p->user_id = req->params[1];
-        const char *why = parse_password(req, p);
-        if (why) {
-            api_error(req, res, 400, "invalid_request", why);
-            denied = 1;
-        } else if (find_user(req, res, realm.id, p->user_id, &u, &acc)) {
-            denied = 1;
-        }
-    }
-    store_read_end(api->oauth.store);
-    if (denied)
-        return HTTP_DONE;
-    api_note(req)->pending = p;
-    req->deferred = run_password;
-    req->defer_serial = false; /* hashes the password: slow work */
-    return HTTP_DEFER;
+    struct pending *p = begin_write(req, res, parse_password);
+    return p ? defer(req, p, run_password) : HTTP_DONE;
 }
 
 enum http_result api_admin_users_list(struct request *req, struct response *res)

@@ -139,6 +139,16 @@ enum http_result api_admin_users_list(struct request *req, struct response *res)
 enum http_result api_admin_users_create(struct request *req, struct response *res);
 enum http_result api_admin_user_get(struct request *req, struct response *res);
 enum http_result api_admin_user_password(struct request *req, struct response *res);
+/* admin REST rows: changing and deleting roles and users; clients */
+enum http_result api_admin_role_update(struct request *req, struct response *res);
+enum http_result api_admin_role_delete(struct request *req, struct response *res);
+enum http_result api_admin_user_update(struct request *req, struct response *res);
+enum http_result api_admin_user_delete(struct request *req, struct response *res);
+enum http_result api_admin_clients_list(struct request *req, struct response *res);
+enum http_result api_admin_clients_create(struct request *req, struct response *res);
+enum http_result api_admin_client_get(struct request *req, struct response *res);
+enum http_result api_admin_client_update(struct request *req, struct response *res);
+enum http_result api_admin_client_delete(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -34,6 +34,16 @@ static const struct route ROUTES[] = {
     {"POST", "/admin/realms/{realm}/users", api_admin_users_create, JSON, NULL},
     {"GET", "/admin/realms/{realm}/users/{id}", api_admin_user_get, 0, NULL},
     {"PUT", "/admin/realms/{realm}/users/{id}/password", api_admin_user_password, JSON, NULL},
+    /* admin REST rows: changing and deleting roles and users; clients */
+    {"PUT", "/admin/realms/{realm}/roles/{name}", api_admin_role_update, JSON, NULL},
+    {"DELETE", "/admin/realms/{realm}/roles/{name}", api_admin_role_delete, 0, NULL},
+    {"PUT", "/admin/realms/{realm}/users/{id}", api_admin_user_update, JSON, NULL},
+    {"DELETE", "/admin/realms/{realm}/users/{id}", api_admin_user_delete, 0, NULL},
+    {"GET", "/admin/realms/{realm}/clients", api_admin_clients_list, 0, NULL},
+    {"POST", "/admin/realms/{realm}/clients", api_admin_clients_create, JSON, NULL},
+    {"GET", "/admin/realms/{realm}/clients/{client_id}", api_admin_client_get, 0, NULL},
+    {"PUT", "/admin/realms/{realm}/clients/{client_id}", api_admin_client_update, JSON, NULL},
+    {"DELETE", "/admin/realms/{realm}/clients/{client_id}", api_admin_client_delete, 0, NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -210,6 +210,49 @@ enum kh_status manage_role_create(struct store *s, struct arena *a, const char *
     return rc;
 }
 
+/* The sentence for a role op's refusal (statuses of store_role_update/delete). */
+static const char *role_change_why(struct arena *a, enum kh_status rc, const char *name)
+{
+    if (rc == KH_ERR_NOTFOUND)
+        return arena_printf(a, "there is no role \"%s\" in the realm", name);
+    if (rc == KH_ERR_CONFLICT)
+        return arena_printf(a, "role \"%s\" is the built-in role that gives every permission: "
+                               "it cannot be changed or deleted", name);
+    return "the store failed";
+}
+
+enum kh_status manage_role_update(struct store *s, struct arena *a, const char *realm, const char *name,
+                                  const char *const *permissions, size_t n, const char **why)
+{
+    struct realm r;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_permission(permissions[i])) {
+            *why = arena_printf(a, "\"%s\" is not a valid permission (like users:read)", permissions[i]);
+            return KH_ERR_INVALID;
+        }
+    }
+    rc = store_role_update(s, r.id, name, permissions, n);
+    if (rc)
+        *why = role_change_why(a, rc, name);
+    return rc;
+}
+
+enum kh_status manage_role_delete(struct store *s, struct arena *a, const char *realm, const char *name,
+                                  const char **why)
+{
+    struct realm r;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc)
+        return rc;
+    rc = store_role_delete(s, r.id, name);
+    if (rc)
+        *why = role_change_why(a, rc, name);
+    return rc;
+}
+
 char *manage_username(struct arena *a, const char *s)
 {
     char *l = arena_strdup(a, s);
@@ -274,6 +317,8 @@ enum kh_status manage_user_create(struct store *s, struct arena *a, const char *
             return KH_ERR_INVALID;
         }
         u.password_hash = hash;
+    } else {
+        u.password_hash = spec->password_hash;
     }
     rc = store_user_create(s, &u, spec->roles, spec->n_roles);
     if (rc == KH_ERR_CONFLICT)
@@ -282,6 +327,45 @@ enum kh_status manage_user_create(struct store *s, struct arena *a, const char *
         *why = "a role given does not exist in the realm";
     else if (rc)
         *why = "the store failed";
+    return rc;
+}
+
+enum kh_status manage_user_update(struct store *s, struct arena *a, const char *realm, const char *id,
+                                  const struct user_changes *ch, struct user *out, const char **why)
+{
+    struct realm r;
+    struct user u;
+    enum kh_status rc = manage_realm_get(s, a, realm, &r, why);
+    if (rc)
+        return rc;
+    rc = store_user_get(s, a, r.id, id, &u);
+    if (rc) {
+        *why = rc == KH_ERR_NOTFOUND ? "there is no user with that id in the realm" : "the store failed";
+        return rc;
+    }
+    if (ch->set & UPSERT_SET_EMAIL) {
+        if (ch->email && !is_email(ch->email)) {
+            *why = "the email address is not valid";
+            return KH_ERR_INVALID;
+        }
+        u.email = ch->email;
+    }
+    if (ch->set & UPSERT_SET_FIRST_NAME)
+        u.first_name = ch->first_name;
+    if (ch->set & UPSERT_SET_LAST_NAME)
+        u.last_name = ch->last_name;
+    if (ch->enabled >= 0)
+        u.enabled = ch->enabled != 0;
+    bool roles = ch->set & UPSERT_SET_ROLES;
+    static const char *const none[] = {NULL};
+    rc = store_user_update(s, &u, roles ? (ch->roles ? ch->roles : none) : NULL,
+                           roles ? ch->n_roles : 0);
+    if (rc == KH_ERR_NOTFOUND)
+        *why = "a role given does not exist in the realm (or the user was deleted meanwhile)";
+    else if (rc)
+        *why = "the store failed";
+    if (!rc && out)
+        *out = u;
     return rc;
 }
 
@@ -389,6 +473,33 @@ static enum kh_status check_client(struct arena *a, const struct client_spec *sp
     return check_scopes(a, spec->scopes, spec->default_scopes, scopes, defaults, why);
 }
 
+#define CLIENT_NAME_RULE "a client name is 1 to 255 bytes without control characters"
+
+bool manage_is_client_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 255)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F)
+            return false;
+    return true;
+}
+
+/* The id of the user `username` who is to own a client. */
+static enum kh_status find_owner(struct store *s, struct arena *a, int64_t realm_id, const char *username,
+                                 const char **id, const char **why)
+{
+    struct user owner;
+    enum kh_status rc = store_user_find_by_name(s, a, realm_id, manage_username(a, username), &owner);
+    if (rc) {
+        *why = rc == KH_ERR_NOTFOUND ? "the owner user does not exist in the realm" : "the store failed";
+        return rc;
+    }
+    *id = owner.id;
+    return KH_OK;
+}
+
 enum kh_status manage_client_create(struct store *s, struct arena *a, const char *realm,
                                     const struct client_spec *spec, const char **secret,
                                     const char **why)
@@ -417,15 +528,13 @@ enum kh_status manage_client_create(struct store *s, struct arena *a, const char
         .refresh_grace = -1, /* lifetimes 0 and grace -1: the realm's */
         .created_at = clock_now(),
     };
-    if (spec->owner) {
-        struct user owner;
-        rc = store_user_find_by_name(s, a, r.id, manage_username(a, spec->owner), &owner);
-        if (rc) {
-            *why = rc == KH_ERR_NOTFOUND ? "the owner user does not exist in the realm" : "the store failed";
-            return rc;
-        }
-        c.owner_user_id = owner.id;
+    if (spec->name && !manage_is_client_name(spec->name)) {
+        *why = CLIENT_NAME_RULE;
+        return KH_ERR_INVALID;
     }
+    c.name = spec->name;
+    if (spec->owner && (rc = find_owner(s, a, r.id, spec->owner, &c.owner_user_id, why)))
+        return rc;
     char *sec = NULL;
     if (c.confidential) {
         sec = arena_alloc(a, SECRET_LEN + 1);
@@ -516,6 +625,16 @@ enum kh_status manage_client_update(struct store *s, struct arena *a, const char
         c.opaque = set->opaque != 0;
     if (set->enabled >= 0)
         c.enabled = set->enabled != 0;
+    if (set->name && *set->name && !manage_is_client_name(set->name)) {
+        *why = CLIENT_NAME_RULE;
+        return KH_ERR_INVALID;
+    }
+    if (set->name)
+        c.name = *set->name ? set->name : NULL;
+    if (set->owner && !*set->owner)
+        c.owner_user_id = NULL;
+    else if (set->owner && (rc = find_owner(s, a, c.realm_id, set->owner, &c.owner_user_id, why)))
+        return rc;
     rc = store_client_update(s, &c);
     if (rc) {
         *why = rc == KH_ERR_NOTFOUND ? "the client was deleted meanwhile" : "the store failed";

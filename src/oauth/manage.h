@@ -51,6 +51,16 @@ enum kh_status manage_role_create(struct store *s, struct arena *a, const char *
                                   const char *const *permissions, size_t n, bool all_permissions,
                                   const char **why) KH_MUST_CHECK;
 
+/* Replaces the permissions of role `name` (validated as at creation).
+ * KH_ERR_NOTFOUND: no such role; KH_ERR_CONFLICT: the built-in role that
+ * gives every permission, which is never changed (nor deleted). */
+enum kh_status manage_role_update(struct store *s, struct arena *a, const char *realm, const char *name,
+                                  const char *const *permissions, size_t n,
+                                  const char **why) KH_MUST_CHECK;
+/* Deletes role `name`; its users lose it. Statuses as manage_role_update. */
+enum kh_status manage_role_delete(struct store *s, struct arena *a, const char *realm, const char *name,
+                                  const char **why) KH_MUST_CHECK;
+
 /* Usernames are unique per realm regardless of case: they are stored and
  * looked up in this lowercased form (ASCII letters; other bytes as given). */
 char *manage_username(struct arena *a, const char *username);
@@ -72,9 +82,30 @@ struct user_spec {
     const char *const *roles;
     size_t n_roles;
     bool disabled; /* created disabled (false: enabled) */
+    /* A PHC string hashed beforehand, used when password is NULL: so that a
+     * caller can hash (slow) before it opens a write transaction. */
+    const char *password_hash;
 };
 enum kh_status manage_user_create(struct store *s, struct arena *a, const char *realm,
                                   const struct user_spec *spec, const char **why) KH_MUST_CHECK;
+/* What manage_user_update changes: the fields of `set` (enum upsert_set_bits:
+ * email, first_name, last_name, roles; NULL clears a field) and enabled
+ * (-1 keeps, 0 or 1 sets). Roles replace the user's roles. */
+struct user_changes {
+    unsigned set;
+    const char *email;
+    const char *first_name;
+    const char *last_name;
+    const char *const *roles;
+    size_t n_roles;
+    int enabled;
+};
+/* Changes user `id` (validated as at creation); *out (if not NULL) is the user
+ * as it is now. KH_ERR_NOTFOUND: no such user, or a role given does not exist
+ * (*why says which); nothing is written then. */
+enum kh_status manage_user_update(struct store *s, struct arena *a, const char *realm, const char *id,
+                                  const struct user_changes *ch, struct user *out,
+                                  const char **why) KH_MUST_CHECK;
 enum kh_status manage_user_set_enabled(struct store *s, struct arena *a, const char *realm,
                                        const char *username, bool enabled, const char **why) KH_MUST_CHECK;
 
@@ -86,6 +117,7 @@ struct client_spec {
     const char *owner;          /* username; NULL: none */
     bool public_client;
     bool opaque;
+    const char *name;           /* a display name; NULL: none */
 };
 /* On success *secret is the new secret (arena) for a confidential client, else NULL.
  * The client's lifetimes and refresh reuse grace are the realm's. */
@@ -114,10 +146,12 @@ struct client_settings {
     const char *default_scopes;
     int opaque;
     int enabled;
+    const char *name;           /* NULL keeps, "" removes the display name */
+    const char *owner;          /* username; NULL keeps, "" removes the owner */
 };
 #define MANAGE_CLIENT_SETTINGS_KEEP                                                          \
     ((struct client_settings){MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, \
-                              NULL, NULL, NULL, -1, -1})
+                              NULL, NULL, NULL, -1, -1, NULL, NULL})
 
 /* Changes the given settings; nothing is written if one of them is invalid.
  * *out (if not NULL) is the client as it is now. */
@@ -133,6 +167,9 @@ enum kh_status manage_client_rotate_secret(struct store *s, struct arena *a, con
                                            const char *client_id, int64_t grace_seconds,
                                            const char **secret, int64_t *old_until,
                                            const char **why) KH_MUST_CHECK;
+
+/* A client's display name: 1 to 255 bytes without control characters. */
+bool manage_is_client_name(const char *s);
 
 /* "password,client_credentials,refresh_token" for a grant bitmask (arena). */
 const char *manage_grant_names(struct arena *a, unsigned grants);

@@ -244,7 +244,8 @@ struct store_ops {
     enum kh_status (*client_set_secret)(struct store *s, int64_t realm_id, const char *client_id,
                                         const uint8_t hash[SHA256_LEN]);
     /* Writes the lifetime overrides, refresh_grace, scopes, default_scopes,
-     * grants, enabled and opaque of c (found by realm_id + client_id). */
+     * grants, enabled, opaque, name and owner_user_id of c (found by
+     * realm_id + client_id); KH_ERR_NOTFOUND also for an owner that does not exist. */
     enum kh_status (*client_update)(struct store *s, const struct client *c);
     /* The longest access-token lifetime any client of the realm overrides (0: none). */
     enum kh_status (*client_max_access_ttl)(struct store *s, int64_t realm_id, int64_t *out);
@@ -318,6 +319,32 @@ struct store_ops {
      * permissions: a stable cursor, as role names are unique per realm. */
     enum kh_status (*role_list)(struct store *s, struct arena *a, int64_t realm_id, const char *after,
                                 size_t limit, struct role **out, size_t *n);
+
+    /* admin REST rows: updating and deleting roles, users and clients */
+    /* Replaces the permissions of the role `name`. KH_ERR_NOTFOUND: no such
+     * role; KH_ERR_CONFLICT: the built-in role with all_permissions, which is
+     * never changed. */
+    enum kh_status (*role_update)(struct store *s, int64_t realm_id, const char *name,
+                                  const char *const *permissions, size_t n);
+    /* Deletes the role, its permissions and every user's link to it (the
+     * users lose it). KH_ERR_NOTFOUND, KH_ERR_CONFLICT as role_update. */
+    enum kh_status (*role_delete)(struct store *s, int64_t realm_id, const char *name);
+    /* Writes email, first_name, last_name and enabled of u (found by
+     * realm_id + id) and, with roles != NULL, replaces its roles by the n_roles
+     * named. KH_ERR_NOTFOUND: no such user, or no such role (nothing written). */
+    enum kh_status (*user_update)(struct store *s, const struct user *u,
+                                  const char *const *roles, size_t n_roles);
+    /* Deletes the user with its role links, sessions, refresh tokens and opaque
+     * access tokens, and every client it owns with that client's sessions and
+     * tokens. KH_ERR_NOTFOUND: no such user (nothing written). */
+    enum kh_status (*user_delete)(struct store *s, int64_t realm_id, const char *id);
+    /* Up to `limit` clients of the realm in client_id order (byte order), after
+     * `after` (NULL or "" from the start): a stable cursor. */
+    enum kh_status (*client_list)(struct store *s, struct arena *a, int64_t realm_id,
+                                  const char *after, size_t limit, struct client **out, size_t *n);
+    /* Deletes the client with the sessions it started, their refresh tokens and
+     * its opaque access tokens. KH_ERR_NOTFOUND: no such client. */
+    enum kh_status (*client_delete)(struct store *s, int64_t realm_id, const char *client_id);
 };
 
 struct store {
@@ -374,5 +401,12 @@ void store_close(struct store *s);
 #define store_user_upsert_begin(s) ((s)->ops->user_upsert_begin(s))
 #define store_user_upsert(s, ...) ((s)->ops->user_upsert((s), __VA_ARGS__))
 #define store_role_list(s, ...) ((s)->ops->role_list((s), __VA_ARGS__))
+/* admin REST rows */
+#define store_role_update(s, ...) ((s)->ops->role_update((s), __VA_ARGS__))
+#define store_role_delete(s, ...) ((s)->ops->role_delete((s), __VA_ARGS__))
+#define store_user_update(s, ...) ((s)->ops->user_update((s), __VA_ARGS__))
+#define store_user_delete(s, ...) ((s)->ops->user_delete((s), __VA_ARGS__))
+#define store_client_list(s, ...) ((s)->ops->client_list((s), __VA_ARGS__))
+#define store_client_delete(s, ...) ((s)->ops->client_delete((s), __VA_ARGS__))
 
 #endif

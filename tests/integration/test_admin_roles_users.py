@@ -1,50 +1,17 @@
 """The role and user rows of the admin REST API (SPEC §4, issue 5):
-GET,POST /admin/realms/{r}/roles, GET …/roles/{name}, GET,POST /admin/realms/{r}/users,
-GET …/users/{id} and PUT …/users/{id}/password, for a token of realm {r} or of the
+GET,POST /admin/realms/{r}/roles, GET,PUT,DELETE …/roles/{name}, GET,POST
+/admin/realms/{r}/users, GET,PUT,DELETE …/users/{id} and PUT …/users/{id}/password, for a token of realm {r} or of the
 default realm `main` carrying roles:manage, users:manage (users:read to read)."""
 
 import base64
 from types import SimpleNamespace
 
 import pytest
-import requests
 
-from conftest import (ADMIN_PASSWORD, HTTP_TIMEOUT, Client, describe, expect_token, unique,
+from admin_api import (call, expect_admin_error, new_user, roles_path, token_for,
+                       users_path)
+from conftest import (ADMIN_PASSWORD, Client, describe, expect_error, expect_token, unique,
                       well_formed_secret)
-
-PASSWORD = "admin-roles-users-pw"
-ALL_SCOPES = ("realms:manage roles:manage users:read users:manage clients:manage "
-              "api_access:manage imports:manage events:read")
-
-
-def call(server, method, path, token=None, **kw):
-    """One request; a GET never carries the json= body (routes without a body refuse one)."""
-    if method == "GET":
-        kw.pop("json", None)
-    headers = dict(kw.pop("headers", {}))
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    kw.setdefault("timeout", HTTP_TIMEOUT)
-    return requests.request(method, server.base + path, headers=headers, **kw)
-
-
-def expect_admin_error(resp, status, error):
-    assert resp.status_code == status, f"expected {status} {error}: {describe(resp)}"
-    assert resp.headers.get("Content-Type", "").startswith("application/json"), describe(resp)
-    body = resp.json()
-    assert body.get("error") == error, describe(resp)
-    assert body.get("error_description"), describe(resp)
-    return body
-
-
-def token_for(server, realm, permissions, scope=None):
-    """A password-grant access token of a new user of `realm` whose one role gives
-    `permissions`, through a new client allowing `scope` (default: the permissions)."""
-    role = server.create_role(realm, permissions)
-    user = server.create_user(realm, password=PASSWORD, roles=[role])
-    client = server.create_client(realm, ["password"], scope=scope or " ".join(permissions))
-    tok = expect_token(server.password_grant(client, user, PASSWORD))
-    return tok["access_token"]
 
 
 @pytest.fixture(scope="module")
@@ -69,28 +36,14 @@ def w(server):
     )
 
 
-def roles_path(realm, name=None):
-    return f"/admin/realms/{realm}/roles" + (f"/{name}" if name else "")
-
-
-def users_path(realm, user_id=None, password=False):
-    path = f"/admin/realms/{realm}/users" + (f"/{user_id}" if user_id else "")
-    return path + ("/password" if password else "")
-
-
-def new_user(server, token, realm, **fields):
-    body = {"username": unique("u"), **fields}
-    resp = call(server, "POST", users_path(realm), token, json=body)
-    assert resp.status_code == 201, describe(resp)
-    return resp.json()
-
-
 # -- who may -------------------------------------------------------------------------------------
 
 ROUTES = [("GET", "roles", "roles:manage"), ("POST", "roles", "roles:manage"),
           ("GET", "roles/admin", "roles:manage"), ("GET", "users", "users:read"),
           ("POST", "users", "users:manage"), ("GET", "users/x", "users:read"),
-          ("PUT", "users/x/password", "users:manage")]
+          ("PUT", "users/x/password", "users:manage"), ("PUT", "roles/admin", "roles:manage"),
+          ("DELETE", "roles/nosuch", "roles:manage"), ("PUT", "users/x", "users:manage"),
+          ("DELETE", "users/x", "users:manage")]
 
 
 def route_body(path):
@@ -98,6 +51,10 @@ def route_body(path):
         return {"name": unique("r"), "permissions": []}
     if path == "users":
         return {"username": unique("u")}
+    if path.startswith("roles/"):
+        return {"permissions": []}
+    if path == "users/x":
+        return {"email": None}
     return {"password": "whatever-pw"}
 
 
@@ -395,3 +352,184 @@ def test_realm_token_cannot_manage_main(server, w):
     expect_admin_error(resp, 401, "invalid_token")
     resp = call(server, "POST", roles_path("main"), w.foreign, json={"name": unique("r")})
     expect_admin_error(resp, 401, "invalid_token")
+
+
+# -- changing and deleting roles -------------------------------------------------------------------
+
+def new_role(server, w, permissions):
+    name = unique("role")
+    resp = call(server, "POST", roles_path(w.realm), w.admin,
+                json={"name": name, "permissions": permissions})
+    assert resp.status_code == 201, describe(resp)
+    return name
+
+
+def test_role_update(server, w):
+    name = new_role(server, w, ["users:read"])
+    resp = call(server, "PUT", roles_path(w.realm, name), w.roles_users,
+                json={"permissions": ["users:manage", "roles:manage", "users:manage"]})
+    assert resp.status_code == 200, describe(resp)
+    body = resp.json()
+    assert body == {"name": name, "permissions": ["roles:manage", "users:manage"],
+                    "all_permissions": False}, body
+    assert resp.headers.get("Cache-Control") == "no-store", resp.headers
+    assert call(server, "GET", roles_path(w.realm, name), w.roles_only).json() == body
+    resp = call(server, "PUT", roles_path(w.realm, name), w.roles_only, json={"permissions": []})
+    assert resp.status_code == 200 and resp.json()["permissions"] == [], describe(resp)
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"permissions": "users:read"}, {"permissions": [1]}, {"permissions": ["bad perm"]},
+    {"permissions": ["openid"]}, {"name": "other", "permissions": []}, [],
+])
+def test_role_update_bad_body_is_400(server, w, body):
+    name = new_role(server, w, ["users:read"])
+    resp = call(server, "PUT", roles_path(w.realm, name), w.admin, json=body)
+    expect_admin_error(resp, 400, "invalid_request")
+    assert call(server, "GET", roles_path(w.realm, name), w.admin).json()["permissions"] == \
+        ["users:read"]
+
+
+def test_role_update_not_json_is_400(server, w):
+    name = new_role(server, w, [])
+    resp = call(server, "PUT", roles_path(w.realm, name), w.admin, data="{\"permissions\":[",
+                headers={"Content-Type": "application/json"})
+    expect_admin_error(resp, 400, "invalid_request")
+
+
+def test_role_update_delete_missing_is_404(server, w):
+    resp = call(server, "PUT", roles_path(w.realm, "nosuch"), w.admin, json={"permissions": []})
+    expect_admin_error(resp, 404, "not_found")
+    expect_admin_error(call(server, "DELETE", roles_path(w.realm, "nosuch"), w.admin), 404,
+                       "not_found")
+
+
+def test_builtin_role_cannot_change_is_409(server, w):
+    for method, kw in (("PUT", {"json": {"permissions": ["users:read"]}}), ("DELETE", {})):
+        resp = call(server, method, roles_path("main", "admin"), w.admin, **kw)
+        body = expect_admin_error(resp, 409, "conflict")
+        assert "built-in" in body["error_description"], body
+    got = call(server, "GET", roles_path("main", "admin"), w.admin).json()
+    assert got["all_permissions"] is True and got["permissions"] == [], got
+
+
+def test_role_update_escalation_is_403(server, w):
+    name = new_role(server, w, ["roles:manage"])
+    resp = call(server, "PUT", roles_path(w.realm, name), w.roles_only,
+                json={"permissions": ["roles:manage", "imports:manage"]})
+    body = expect_admin_error(resp, 403, "forbidden")
+    assert "imports:manage" in body["error_description"], body
+    assert call(server, "GET", roles_path(w.realm, name), w.admin).json()["permissions"] == \
+        ["roles:manage"]
+
+
+def test_role_delete_removes_it_from_users(server, w):
+    name = new_role(server, w, ["users:read"])
+    keep = new_role(server, w, [])
+    user = new_user(server, w.admin, w.realm, roles=[name, keep], password="role-del-pw")
+    client = server.create_client(w.realm, ["password"], scope="users:read")
+    tok = expect_token(server.password_grant(client, user["username"], "role-del-pw"))
+    assert tok["scope"] == "users:read", tok
+    resp = call(server, "DELETE", roles_path(w.realm, name), w.roles_only)
+    assert resp.status_code == 204 and resp.content == b"", describe(resp)
+    expect_admin_error(call(server, "GET", roles_path(w.realm, name), w.admin), 404, "not_found")
+    got = call(server, "GET", users_path(w.realm, user["id"]), w.admin).json()
+    assert got["roles"] == [keep], got
+    tok = expect_token(server.password_grant(client, user["username"], "role-del-pw"))
+    assert tok["scope"] == "", tok  # the permission went with the role
+    expect_admin_error(call(server, "DELETE", roles_path(w.realm, name), w.admin), 404,
+                       "not_found")
+
+
+# -- changing and deleting users -------------------------------------------------------------------
+
+def test_user_update(server, w):
+    role = new_role(server, w, ["users:read"])
+    other = new_role(server, w, ["users:manage"])
+    user = new_user(server, w.admin, w.realm, email="old@example.com", first_name="Old",
+                    last_name="Name", roles=[role])
+    resp = call(server, "PUT", users_path(w.realm, user["id"]), w.roles_users,
+                json={"first_name": "New", "enabled": False})
+    assert resp.status_code == 200, describe(resp)
+    body = resp.json()
+    assert body == {**user, "first_name": "New", "enabled": False}, body  # the rest stays
+    resp = call(server, "PUT", users_path(w.realm, user["id"]), w.roles_users,
+                json={"email": None, "roles": [other]})
+    assert resp.status_code == 200, describe(resp)
+    body = resp.json()
+    assert body["email"] is None and body["roles"] == [other], body
+    assert body["last_name"] == "Name" and body["enabled"] is False, body
+    assert call(server, "GET", users_path(w.realm, user["id"]), w.reader).json() == body
+    resp = call(server, "PUT", users_path(w.realm, user["id"]), w.users_manager,
+                json={"roles": []})
+    assert resp.status_code == 200 and resp.json()["roles"] == [], describe(resp)
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "renamed"}, {"id": "x"}, {"password": "pw-123"}, {"email": "not-an-email"},
+    {"enabled": "yes"}, {"roles": "admin"}, {"roles": [1]}, {"roles": ["nosuchrole"]},
+    {"first_name": 5}, [],
+])
+def test_user_update_bad_body_is_400(server, w, body):
+    user = new_user(server, w.admin, w.realm, email="keep@example.com")
+    resp = call(server, "PUT", users_path(w.realm, user["id"]), w.admin, json=body)
+    expect_admin_error(resp, 400, "invalid_request")
+    got = call(server, "GET", users_path(w.realm, user["id"]), w.admin).json()
+    assert got == user, got
+
+
+def test_user_update_delete_missing_is_404(server, w):
+    resp = call(server, "PUT", users_path(w.realm, "no-such-id"), w.admin,
+                json={"first_name": "x"})
+    expect_admin_error(resp, 404, "not_found")
+    expect_admin_error(call(server, "DELETE", users_path(w.realm, "no-such-id"), w.admin), 404,
+                       "not_found")
+    other = new_user(server, w.admin, w.third)  # of another realm
+    expect_admin_error(call(server, "DELETE", users_path(w.realm, other["id"]), w.admin), 404,
+                       "not_found")
+    assert call(server, "GET", users_path(w.third, other["id"]), w.admin).status_code == 200
+
+
+def test_user_update_escalation_is_403(server, w):
+    mine = new_role(server, w, ["users:manage"])
+    power = new_role(server, w, ["imports:manage"])
+    user = new_user(server, w.admin, w.realm, roles=[mine])
+    resp = call(server, "PUT", users_path(w.realm, user["id"]), w.users_manager,
+                json={"first_name": "Eve", "roles": [mine, power]})
+    body = expect_admin_error(resp, 403, "forbidden")
+    assert "imports:manage" in body["error_description"], body
+    got = call(server, "GET", users_path(w.realm, user["id"]), w.admin).json()
+    assert got == user, got  # nothing changed, not even the name
+
+
+def test_password_of_a_more_powerful_user_is_403(server, w):
+    power = new_role(server, w, ["imports:manage", "users:manage"])
+    user = new_user(server, w.admin, w.realm, roles=[power], password="first-pw-1")
+    resp = call(server, "PUT", users_path(w.realm, user["id"], password=True), w.users_manager,
+                json={"password": "taken-over-pw"})
+    body = expect_admin_error(resp, 403, "forbidden")
+    assert "imports:manage" in body["error_description"], body
+    client = server.create_client(w.realm, ["password"], scope="users:manage")
+    expect_token(server.password_grant(client, user["username"], "first-pw-1"))
+    assert server.password_grant(client, user["username"], "taken-over-pw").status_code == 400
+
+
+def test_user_delete_ends_everything_it_held(server, w):
+    role = new_role(server, w, ["users:read"])
+    user = new_user(server, w.admin, w.realm, roles=[role], password="del-pw-1")
+    web = server.create_client(w.realm, ["password"], scope="users:read")
+    job = server.create_client(w.realm, ["client_credentials"], scope="users:read",
+                               owner=user["username"])
+    tok = expect_token(server.password_grant(web, user["username"], "del-pw-1"))
+    expect_token(server.client_credentials(job), refresh=False)
+    resp = call(server, "DELETE", users_path(w.realm, user["id"]), w.users_manager)
+    assert resp.status_code == 204 and resp.content == b"", describe(resp)
+    expect_admin_error(call(server, "GET", users_path(w.realm, user["id"]), w.admin), 404,
+                       "not_found")
+    expect_error(server.refresh(web, tok["refresh_token"]), 400, "invalid_grant")
+    expect_error(server.client_credentials(job), 401, "invalid_client")
+    # its access token died with its session (keyhold's own checks)
+    resp = call(server, "GET", users_path(w.realm), tok["access_token"])
+    assert resp.status_code == 401, describe(resp)
+    expect_admin_error(call(server, "DELETE", users_path(w.realm, user["id"]), w.admin), 404,
+                       "not_found")

@@ -118,6 +118,8 @@ enum kh_status sqlite_client_update(struct store *s, const struct client *cl)
     sqlite3_bind_int64(st, 10, cl->grants);
     sqlite3_bind_int(st, 11, cl->enabled);
     sqlite3_bind_int(st, 12, cl->opaque);
+    sqlite_bind_str(st, 13, cl->name);
+    sqlite_bind_str(st, 14, cl->owner_user_id);
     enum kh_status rc = sqlite_exec_stmt(c, st, "client_update");
     if (!rc && sqlite3_changes(c->db) == 0)
         rc = KH_ERR_NOTFOUND;
@@ -157,4 +159,62 @@ enum kh_status sqlite_client_max_access_ttl(struct store *s, int64_t realm_id, i
         rc = sqlite_fail(c, "client_max_access_ttl");
     sqlite_stmt_done(st);
     return rc;
+}
+
+enum kh_status sqlite_client_list(struct store *s, struct arena *a, int64_t realm_id,
+                                  const char *after, size_t limit, struct client **out,
+                                  size_t *n)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    sqlite3_stmt *st = c ? sqlite_stmt(c, SQ_CLIENT_LIST) : NULL;
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    sqlite_bind_str(st, 2, after ? after : "");
+    sqlite3_bind_int64(st, 3, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
+    struct client *clients = NULL;
+    size_t count = 0, cap = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        clients = sqlite_arr_grow(a, clients, count, &cap, sizeof *clients);
+        read_client(a, st, &clients[count++]);
+    }
+    enum kh_status rc = step == SQLITE_DONE ? KH_OK : sqlite_fail(c, "client_list");
+    sqlite_stmt_done(st);
+    if (!rc) {
+        *out = clients;
+        *n = count;
+    }
+    return rc;
+}
+
+enum kh_status sqlite_client_delete_in(struct sqlite_conn *c, int64_t realm_id,
+                                       const char *client_id)
+{
+    /* tokens first (refresh tokens before the sessions they hang on), the client last */
+    static const enum sq_stmt steps[] = {SQ_CLIENT_ACCESS_DELETE, SQ_CLIENT_REFRESH_DELETE,
+                                         SQ_CLIENT_SESSIONS_DELETE, SQ_CLIENT_DELETE};
+    enum kh_status rc = KH_OK;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++) {
+        sqlite3_stmt *st = sqlite_stmt(c, steps[i]);
+        if (!st)
+            return KH_ERR_STORE;
+        sqlite3_bind_int64(st, 1, realm_id);
+        sqlite_bind_str(st, 2, client_id);
+        rc = sqlite_exec_stmt(c, st, "client_delete");
+    }
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc;
+}
+
+enum kh_status sqlite_client_delete(struct store *s, int64_t realm_id, const char *client_id)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, true, "client_delete");
+    if (rc)
+        return rc;
+    return sqlite_tx_end(c, sqlite_client_delete_in(c, realm_id, client_id), "client_delete");
 }

@@ -95,11 +95,26 @@ enum kh_status sqlite_realm_list(struct store *s, struct arena *a, struct realm 
     return rc;
 }
 
+static enum kh_status insert_permissions(struct sqlite_conn *c, int64_t role_id,
+                                         const char *const *permissions, size_t n,
+                                         const char *op)
+{
+    sqlite3_stmt *perm = sqlite_stmt(c, SQ_ROLE_PERM_INSERT);
+    if (!perm)
+        return KH_ERR_STORE;
+    enum kh_status rc = KH_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_bind_int64(perm, 1, role_id);
+        sqlite_bind_str(perm, 2, permissions[i]);
+        rc = sqlite_exec_stmt(c, perm, op);
+    }
+    return rc;
+}
+
 static enum kh_status insert_role(struct sqlite_conn *c, const struct role *r, int64_t *id)
 {
     sqlite3_stmt *st = sqlite_stmt(c, SQ_ROLE_INSERT);
-    sqlite3_stmt *perm = sqlite_stmt(c, SQ_ROLE_PERM_INSERT);
-    if (!st || !perm)
+    if (!st)
         return KH_ERR_STORE;
     sqlite3_bind_int64(st, 1, r->realm_id);
     sqlite_bind_str(st, 2, r->name);
@@ -108,12 +123,7 @@ static enum kh_status insert_role(struct sqlite_conn *c, const struct role *r, i
     if (rc)
         return rc;
     *id = sqlite3_last_insert_rowid(c->db);
-    for (size_t i = 0; i < r->n_permissions && !rc; i++) {
-        sqlite3_bind_int64(perm, 1, *id);
-        sqlite_bind_str(perm, 2, r->permissions[i]);
-        rc = sqlite_exec_stmt(c, perm, "role_create");
-    }
-    return rc;
+    return insert_permissions(c, *id, r->permissions, r->n_permissions, "role_create");
 }
 
 enum kh_status sqlite_role_create(struct store *s, const struct role *r, int64_t *id_out)
@@ -222,4 +232,80 @@ enum kh_status sqlite_role_list(struct store *s, struct arena *a, int64_t realm_
     if (rc)
         return rc;
     return sqlite_tx_end(c, list_roles(c, a, realm_id, after, limit, out, n), "role_list");
+}
+
+/* Runs one statement binding only ?1 = id. */
+static enum kh_status exec_with_id(struct sqlite_conn *c, enum sq_stmt id_stmt, int64_t id,
+                                   const char *op)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, id_stmt);
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, id);
+    return sqlite_exec_stmt(c, st, op);
+}
+
+/* The role to change: KH_ERR_CONFLICT for the built-in one with every
+ * permission, whose permissions are no list to edit. */
+static enum kh_status changeable_role(struct sqlite_conn *c, int64_t realm_id, const char *name,
+                                      int64_t *id)
+{
+    struct arena a;
+    arena_init(&a);
+    struct role r = {0};
+    enum kh_status rc = find_role(c, &a, realm_id, name, &r);
+    if (!rc && r.all_permissions)
+        rc = KH_ERR_CONFLICT;
+    if (!rc)
+        *id = r.id;
+    arena_free(&a);
+    return rc;
+}
+
+static enum kh_status update_role(struct sqlite_conn *c, int64_t realm_id, const char *name,
+                                  const char *const *permissions, size_t n)
+{
+    int64_t id = 0;
+    enum kh_status rc = changeable_role(c, realm_id, name, &id);
+    if (!rc)
+        rc = exec_with_id(c, SQ_ROLE_PERMS_CLEAR, id, "role_update");
+    if (!rc)
+        rc = insert_permissions(c, id, permissions, n, "role_update");
+    return rc;
+}
+
+enum kh_status sqlite_role_update(struct store *s, int64_t realm_id, const char *name,
+                                  const char *const *permissions, size_t n)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, true, "role_update");
+    if (rc)
+        return rc;
+    return sqlite_tx_end(c, update_role(c, realm_id, name, permissions, n), "role_update");
+}
+
+static enum kh_status delete_role(struct sqlite_conn *c, int64_t realm_id, const char *name)
+{
+    int64_t id = 0;
+    enum kh_status rc = changeable_role(c, realm_id, name, &id);
+    if (!rc)
+        rc = exec_with_id(c, SQ_ROLE_LINKS_CLEAR, id, "role_delete");
+    if (!rc)
+        rc = exec_with_id(c, SQ_ROLE_PERMS_CLEAR, id, "role_delete");
+    if (!rc)
+        rc = exec_with_id(c, SQ_ROLE_DELETE, id, "role_delete");
+    return rc;
+}
+
+enum kh_status sqlite_role_delete(struct store *s, int64_t realm_id, const char *name)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, true, "role_delete");
+    if (rc)
+        return rc;
+    return sqlite_tx_end(c, delete_role(c, realm_id, name), "role_delete");
 }

@@ -83,6 +83,21 @@ enum sq_stmt {
     SQ_SEEN_CLEAR,
     SQ_SEEN_ADD,
     SQ_ROLE_LIST,
+    /* admin REST rows: updating and deleting roles, users and clients */
+    SQ_ROLE_PERMS_CLEAR,
+    SQ_ROLE_LINKS_CLEAR,
+    SQ_ROLE_DELETE,
+    SQ_USER_UPDATE,
+    SQ_USER_DELETE,
+    SQ_USER_OWNED_CLIENTS,
+    SQ_USER_ACCESS_DELETE,
+    SQ_USER_REFRESH_DELETE,
+    SQ_USER_SESSIONS_DELETE,
+    SQ_CLIENT_LIST,
+    SQ_CLIENT_ACCESS_DELETE,
+    SQ_CLIENT_REFRESH_DELETE,
+    SQ_CLIENT_SESSIONS_DELETE,
+    SQ_CLIENT_DELETE,
     SQ_COUNT
 };
 
@@ -221,5 +236,20 @@ enum kh_status sqlite_key_list(struct store *s, struct arena *a, int64_t realm_i
 enum kh_status sqlite_user_upsert_begin(struct store *s);
 enum kh_status sqlite_user_upsert(struct store *s, int64_t realm_id, struct user_upsert *rows,
                                   size_t n);
+/* admin REST rows */
+enum kh_status sqlite_role_update(struct store *s, int64_t realm_id, const char *name,
+                                  const char *const *permissions, size_t n);
+enum kh_status sqlite_role_delete(struct store *s, int64_t realm_id, const char *name);
+enum kh_status sqlite_user_update(struct store *s, const struct user *u,
+                                  const char *const *roles, size_t n_roles);
+enum kh_status sqlite_user_delete(struct store *s, int64_t realm_id, const char *id);
+enum kh_status sqlite_client_list(struct store *s, struct arena *a, int64_t realm_id,
+                                  const char *after, size_t limit, struct client **out,
+                                  size_t *n);
+enum kh_status sqlite_client_delete(struct store *s, int64_t realm_id, const char *client_id);
+/* client_delete's work inside the caller's transaction (user_delete takes the
+ * clients a user owns with it); KH_ERR_NOTFOUND if there was no such client. */
+enum kh_status sqlite_client_delete_in(struct sqlite_conn *c, int64_t realm_id,
+                                       const char *client_id);
 
 #endif

@@ -58,4 +58,11 @@ const struct store_ops store_sqlite_ops = {
     .user_upsert_begin = sqlite_user_upsert_begin,
     .user_upsert = sqlite_user_upsert,
     .role_list = sqlite_role_list,
+    /* admin REST rows */
+    .role_update = sqlite_role_update,
+    .role_delete = sqlite_role_delete,
+    .user_update = sqlite_user_update,
+    .user_delete = sqlite_user_delete,
+    .client_list = sqlite_client_list,
+    .client_delete = sqlite_client_delete,
 };

@@ -87,7 +87,8 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_CLIENT_UPDATE] =
         "UPDATE clients SET access_ttl = ?3, refresh_idle_ttl = ?4, session_max_ttl = ?5, "
         "offline_idle_ttl = ?6, refresh_grace = ?7, scopes = ?8, default_scopes = ?9, "
-        "grants = ?10, enabled = ?11, opaque = ?12 WHERE realm_id = ?1 AND client_id = ?2",
+        "grants = ?10, enabled = ?11, opaque = ?12, name = ?13, owner_user_id = ?14 "
+        "WHERE realm_id = ?1 AND client_id = ?2",
     /* One statement, so the old secret is the one current at this instant. */
     [SQ_CLIENT_ROTATE_SECRET] =
         "UPDATE clients SET old_secret_hash = secret_hash, old_secret_until = ?4, "
@@ -205,4 +206,32 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_ROLE_LIST] =
         "SELECT id, realm_id, name, all_permissions FROM roles "
         "WHERE realm_id = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+
+    /* Admin REST rows (realm.c, user.c, client.c): updates and deletes. A
+     * delete takes everything that hangs on the row in the same transaction
+     * (indexes of migration 0004), so no token outlives what it was for. */
+    [SQ_ROLE_PERMS_CLEAR] = "DELETE FROM role_permissions WHERE role_id = ?1",
+    [SQ_ROLE_LINKS_CLEAR] = "DELETE FROM user_roles WHERE role_id = ?1",
+    [SQ_ROLE_DELETE] = "DELETE FROM roles WHERE id = ?1",
+    [SQ_USER_UPDATE] =
+        "UPDATE users SET email = ?3, first_name = ?4, last_name = ?5, enabled = ?6 "
+        "WHERE realm_id = ?1 AND id = ?2",
+    [SQ_USER_DELETE] = "DELETE FROM users WHERE realm_id = ?1 AND id = ?2",
+    [SQ_USER_OWNED_CLIENTS] =
+        "SELECT client_id FROM clients WHERE realm_id = ?1 AND owner_user_id = ?2",
+    /* `+realm_id`: found by the user's index, not by the realm's whole range */
+    [SQ_USER_ACCESS_DELETE] = "DELETE FROM access_tokens WHERE user_id = ?2 AND +realm_id = ?1",
+    [SQ_USER_REFRESH_DELETE] =
+        "DELETE FROM refresh_tokens WHERE session_id IN "
+        "(SELECT id FROM sessions WHERE user_id = ?2 AND +realm_id = ?1)",
+    [SQ_USER_SESSIONS_DELETE] = "DELETE FROM sessions WHERE user_id = ?2 AND +realm_id = ?1",
+    [SQ_CLIENT_LIST] =
+        "SELECT " CLIENT_COLS " FROM clients WHERE realm_id = ?1 AND client_id > ?2 "
+        "ORDER BY client_id LIMIT ?3",
+    [SQ_CLIENT_ACCESS_DELETE] = "DELETE FROM access_tokens WHERE realm_id = ?1 AND client_id = ?2",
+    [SQ_CLIENT_REFRESH_DELETE] =
+        "DELETE FROM refresh_tokens WHERE session_id IN "
+        "(SELECT id FROM sessions WHERE realm_id = ?1 AND client_id = ?2)",
+    [SQ_CLIENT_SESSIONS_DELETE] = "DELETE FROM sessions WHERE realm_id = ?1 AND client_id = ?2",
+    [SQ_CLIENT_DELETE] = "DELETE FROM clients WHERE realm_id = ?1 AND client_id = ?2",
 };

@@ -224,3 +224,109 @@ enum kh_status sqlite_user_access(struct store *s, struct arena *a, int64_t real
         *out = acc;
     return rc;
 }
+
+static enum kh_status update_user_row(struct sqlite_conn *c, const struct user *u,
+                                      const char *const *roles, size_t n_roles)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, SQ_USER_UPDATE);
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, u->realm_id);
+    sqlite_bind_str(st, 2, u->id);
+    sqlite_bind_str(st, 3, u->email);
+    sqlite_bind_str(st, 4, u->first_name);
+    sqlite_bind_str(st, 5, u->last_name);
+    sqlite3_bind_int(st, 6, u->enabled);
+    enum kh_status rc = update_user(c, st, "user_update");
+    if (rc || !roles)
+        return rc;
+    sqlite3_stmt *clear = sqlite_stmt(c, SQ_USER_ROLES_CLEAR);
+    if (!clear)
+        return KH_ERR_STORE;
+    sqlite_bind_str(clear, 1, u->id);
+    rc = sqlite_exec_stmt(c, clear, "user_update");
+    for (size_t i = 0; i < n_roles && !rc; i++)
+        rc = grant_role(c, u, roles[i]);
+    return rc;
+}
+
+enum kh_status sqlite_user_update(struct store *s, const struct user *u,
+                                  const char *const *roles, size_t n_roles)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, true, "user_update");
+    if (rc)
+        return rc;
+    return sqlite_tx_end(c, update_user_row(c, u, roles, n_roles), "user_update");
+}
+
+/* Runs a statement bound to ?1 realm_id and ?2 key (a user id or client_id). */
+static enum kh_status exec_realm_key(struct sqlite_conn *c, enum sq_stmt id, int64_t realm_id,
+                                     const char *key, const char *op)
+{
+    sqlite3_stmt *st = sqlite_stmt(c, id);
+    if (!st)
+        return KH_ERR_STORE;
+    sqlite3_bind_int64(st, 1, realm_id);
+    sqlite_bind_str(st, 2, key);
+    return sqlite_exec_stmt(c, st, op);
+}
+
+/* The user's own sessions, refresh and opaque access tokens, its role links,
+ * then the user; KH_ERR_NOTFOUND if there was no such user. */
+static enum kh_status delete_user_row(struct sqlite_conn *c, int64_t realm_id, const char *id)
+{
+    static const enum sq_stmt steps[] = {SQ_USER_ACCESS_DELETE, SQ_USER_REFRESH_DELETE,
+                                         SQ_USER_SESSIONS_DELETE};
+    enum kh_status rc = KH_OK;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0] && !rc; i++)
+        rc = exec_realm_key(c, steps[i], realm_id, id, "user_delete");
+    sqlite3_stmt *clear = rc ? NULL : sqlite_stmt(c, SQ_USER_ROLES_CLEAR);
+    if (!rc && !clear)
+        rc = KH_ERR_STORE;
+    if (!rc) {
+        sqlite_bind_str(clear, 1, id);
+        rc = sqlite_exec_stmt(c, clear, "user_delete");
+    }
+    if (!rc)
+        rc = exec_realm_key(c, SQ_USER_DELETE, realm_id, id, "user_delete");
+    if (!rc && sqlite3_changes(c->db) == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc;
+}
+
+/* The clients the user owns (its integrations) go first, with their tokens:
+ * a deleted owner's credentials must stop working at once. */
+static enum kh_status delete_user_all(struct sqlite_conn *c, int64_t realm_id, const char *id)
+{
+    struct arena a;
+    arena_init(&a);
+    const char **owned = NULL;
+    size_t n = 0;
+    sqlite3_stmt *st = sqlite_stmt(c, SQ_USER_OWNED_CLIENTS);
+    enum kh_status rc = st ? KH_OK : KH_ERR_STORE;
+    if (!rc) {
+        sqlite3_bind_int64(st, 1, realm_id);
+        sqlite_bind_str(st, 2, id);
+        rc = sqlite_read_strings(c, st, &a, &owned, &n, "user_delete");
+    }
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = sqlite_client_delete_in(c, realm_id, owned[i]);
+    if (!rc)
+        rc = delete_user_row(c, realm_id, id);
+    arena_free(&a);
+    return rc;
+}
+
+enum kh_status sqlite_user_delete(struct store *s, int64_t realm_id, const char *id)
+{
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    enum kh_status rc = sqlite_tx_begin(c, true, "user_delete");
+    if (rc)
+        return rc;
+    return sqlite_tx_end(c, delete_user_all(c, realm_id, id), "user_delete");
+}

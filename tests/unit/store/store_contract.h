@@ -865,7 +865,8 @@ static void contract_client_update(struct store *s)
     assert_int_equal(r.offline_idle_ttl, 60);
     assert_int_equal(r.refresh_grace, 0);
 
-    /* Update: lifetimes, grace, scopes, grants, enabled, opaque; nothing else. */
+    /* Update: lifetimes, grace, scopes, grants, enabled, opaque, name and owner
+     * (test_admin_rows.c); nothing else. */
     struct client u = plain;
     u.access_ttl = 120;
     u.refresh_idle_ttl = 900;
@@ -877,12 +878,12 @@ static void contract_client_update(struct store *s)
     u.grants = GRANT_PASSWORD | GRANT_REFRESH_TOKEN;
     u.enabled = false;
     u.opaque = true;
-    u.name = "ignored";
+    u.name = "Web app";
     u.confidential = true;
     assert_int_equal(store_client_update(s, &u), KH_OK);
     assert_int_equal(store_client_find(s, &a, realm, "web", &r), KH_OK);
     assert_string_equal(r.id, "c-1");
-    assert_null(r.name);
+    assert_string_equal(r.name, "Web app");
     assert_false(r.confidential);
     assert_int_equal(r.access_ttl, 120);
     assert_int_equal(r.refresh_idle_ttl, 900);
