@@ -83,6 +83,14 @@ enum sq_stmt {
     SQ_SEEN_CLEAR,
     SQ_SEEN_ADD,
     SQ_ROLE_LIST,
+    /* integrations */
+    SQ_INTEGRATION_LIST,
+    SQ_INTEGRATION_DELETE_SESSIONS,
+    SQ_INTEGRATION_DELETE_REFRESH,
+    SQ_INTEGRATION_DELETE_ACCESS,
+    SQ_INTEGRATION_DELETE,
+    SQ_INTEGRATION_EXISTS,
+    SQ_CLIENT_TOUCH,
     SQ_COUNT
 };
 
@@ -221,5 +229,13 @@ enum kh_status sqlite_key_list(struct store *s, struct arena *a, int64_t realm_i
 enum kh_status sqlite_user_upsert_begin(struct store *s);
 enum kh_status sqlite_user_upsert(struct store *s, int64_t realm_id, struct user_upsert *rows,
                                   size_t n);
+/* integrations (integration.c) */
+void sqlite_read_client(struct arena *a, sqlite3_stmt *st, struct client *cl);
+enum kh_status sqlite_integration_list(struct store *s, struct arena *a, int64_t realm_id,
+                                       const char *after, size_t limit, struct integration **out,
+                                       size_t *n);
+enum kh_status sqlite_integration_delete(struct store *s, int64_t realm_id, const char *client_id);
+enum kh_status sqlite_client_touch(struct store *s, const struct client_use *uses, size_t n,
+                                   int64_t min_interval);
 
 #endif

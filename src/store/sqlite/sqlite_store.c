@@ -58,4 +58,8 @@ const struct store_ops store_sqlite_ops = {
     .user_upsert_begin = sqlite_user_upsert_begin,
     .user_upsert = sqlite_user_upsert,
     .role_list = sqlite_role_list,
+    /* integrations */
+    .integration_list = sqlite_integration_list,
+    .integration_delete = sqlite_integration_delete,
+    .client_touch = sqlite_client_touch,
 };
