@@ -139,6 +139,11 @@ enum http_result api_admin_users_list(struct request *req, struct response *res)
 enum http_result api_admin_users_create(struct request *req, struct response *res);
 enum http_result api_admin_user_get(struct request *req, struct response *res);
 enum http_result api_admin_user_password(struct request *req, struct response *res);
+/* integrations (admin_integrations.c) */
+enum http_result api_admin_integrations_create(struct request *req, struct response *res);
+enum http_result api_admin_integrations_list(struct request *req, struct response *res);
+enum http_result api_admin_integration_delete(struct request *req, struct response *res);
+enum http_result api_admin_client_secret(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -34,6 +34,13 @@ static const struct route ROUTES[] = {
     {"POST", "/admin/realms/{realm}/users", api_admin_users_create, JSON, NULL},
     {"GET", "/admin/realms/{realm}/users/{id}", api_admin_user_get, 0, NULL},
     {"PUT", "/admin/realms/{realm}/users/{id}/password", api_admin_user_password, JSON, NULL},
+    /* integrations ("new client credentials") and secret rotation */
+    {"POST", "/admin/realms/{realm}/integrations", api_admin_integrations_create, JSON, NULL},
+    {"GET", "/admin/realms/{realm}/integrations", api_admin_integrations_list, 0, NULL},
+    {"DELETE", "/admin/realms/{realm}/integrations/{client_id}", api_admin_integration_delete, 0,
+     NULL},
+    {"POST", "/admin/realms/{realm}/clients/{client_id}/secret", api_admin_client_secret, JSON,
+     NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };
