@@ -26,35 +26,6 @@ struct pending {
     int64_t grace;          /* secret */
 };
 
-/* A Unix time, or null for 0 ("never"). */
-static void kv_time(struct jsonw *w, const char *key, int64_t t)
-{
-    jsonw_key(w, key);
-    if (t)
-        jsonw_int(w, t);
-    else
-        jsonw_null(w);
-}
-
-/* The members an integration is answered with (the 201 adds client_secret). */
-static void integration_fields(struct jsonw *w, const struct integration *it, int64_t now)
-{
-    const struct client *c = &it->client;
-    jsonw_kv_str(w, "client_id", c->client_id);
-    jsonw_kv_str(w, "name", c->name);
-    jsonw_key(w, "user");
-    jsonw_obj_begin(w);
-    jsonw_kv_str(w, "id", c->owner_user_id);
-    jsonw_kv_str(w, "username", it->owner_username); /* null: the user is gone */
-    jsonw_obj_end(w);
-    jsonw_kv_words(w, "scopes", c->scopes);
-    jsonw_kv_int(w, "created_at", c->created_at);
-    jsonw_kv_str(w, "created_by", c->created_by);
-    kv_time(w, "expires_at", c->expires_at);
-    kv_time(w, "last_used_at", c->last_used_at);
-    jsonw_kv_bool(w, "active", integration_is_active(it, now));
-}
-
 static void finish(struct request *req, struct response *res, struct jsonw *w)
 {
     if (jsonw_finish(w))
@@ -93,7 +64,7 @@ static enum http_result list_request(struct request *req, struct response *res)
     jsonw_arr_begin(&w);
     for (size_t i = 0; i < n; i++) {
         jsonw_obj_begin(&w);
-        integration_fields(&w, &items[i], now);
+        integration_json_fields(&w, &items[i], now);
         jsonw_obj_end(&w);
     }
     jsonw_arr_end(&w);
@@ -197,7 +168,7 @@ static void answer_created(struct request *req, struct response *res,
     api_json_begin(res, 201, &w);
     jsonw_obj_begin(&w);
     jsonw_kv_str(&w, "client_secret", made->secret); /* the only time it is shown */
-    integration_fields(&w, &it, clock_now());
+    integration_json_fields(&w, &it, clock_now());
     jsonw_obj_end(&w);
     finish(req, res, &w);
 }

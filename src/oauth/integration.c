@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include "core/clock.h"
+#include "core/jsonw.h"
 #include "core/random.h"
 #include "core/secret.h"
 #include "core/utf8.h"
@@ -227,4 +228,32 @@ bool integration_is_active(const struct integration *it, int64_t now)
     const struct client *c = &it->client;
     return it->owner_username && it->owner_enabled && c->enabled &&
            (c->expires_at == 0 || now < c->expires_at);
+}
+
+/* A Unix time, or null for 0 ("never"). */
+static void kv_time(struct jsonw *w, const char *key, int64_t t)
+{
+    jsonw_key(w, key);
+    if (t)
+        jsonw_int(w, t);
+    else
+        jsonw_null(w);
+}
+
+void integration_json_fields(struct jsonw *w, const struct integration *it, int64_t now)
+{
+    const struct client *c = &it->client;
+    jsonw_kv_str(w, "client_id", c->client_id);
+    jsonw_kv_str(w, "name", c->name);
+    jsonw_key(w, "user");
+    jsonw_obj_begin(w);
+    jsonw_kv_str(w, "id", c->owner_user_id);
+    jsonw_kv_str(w, "username", it->owner_username); /* null: the user is gone */
+    jsonw_obj_end(w);
+    jsonw_kv_words(w, "scopes", c->scopes);
+    jsonw_kv_int(w, "created_at", c->created_at);
+    jsonw_kv_str(w, "created_by", c->created_by);
+    kv_time(w, "expires_at", c->expires_at);
+    kv_time(w, "last_used_at", c->last_used_at);
+    jsonw_kv_bool(w, "active", integration_is_active(it, now));
 }

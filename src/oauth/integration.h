@@ -50,4 +50,10 @@ enum kh_status integration_create(struct store *s, struct arena *a, const struct
  * enabled and not expired. */
 bool integration_is_active(const struct integration *it, int64_t now);
 
+/* The members of an integration as the admin API and the CLI answer it:
+ * client_id, name, user {id, username}, scopes [], created_at, created_by,
+ * expires_at and last_used_at (Unix seconds; null: never) and active. */
+struct jsonw;
+void integration_json_fields(struct jsonw *w, const struct integration *it, int64_t now);
+
 #endif
