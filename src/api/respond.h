@@ -149,6 +149,11 @@ enum http_result api_admin_clients_create(struct request *req, struct response *
 enum http_result api_admin_client_get(struct request *req, struct response *res);
 enum http_result api_admin_client_update(struct request *req, struct response *res);
 enum http_result api_admin_client_delete(struct request *req, struct response *res);
+/* integrations (admin_integrations.c) */
+enum http_result api_admin_integrations_create(struct request *req, struct response *res);
+enum http_result api_admin_integrations_list(struct request *req, struct response *res);
+enum http_result api_admin_integration_delete(struct request *req, struct response *res);
+enum http_result api_admin_client_secret(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

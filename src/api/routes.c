@@ -44,6 +44,13 @@ static const struct route ROUTES[] = {
     {"GET", "/admin/realms/{realm}/clients/{client_id}", api_admin_client_get, 0, NULL},
     {"PUT", "/admin/realms/{realm}/clients/{client_id}", api_admin_client_update, JSON, NULL},
     {"DELETE", "/admin/realms/{realm}/clients/{client_id}", api_admin_client_delete, 0, NULL},
+    /* integrations ("new client credentials") and secret rotation */
+    {"POST", "/admin/realms/{realm}/integrations", api_admin_integrations_create, JSON, NULL},
+    {"GET", "/admin/realms/{realm}/integrations", api_admin_integrations_list, 0, NULL},
+    {"DELETE", "/admin/realms/{realm}/integrations/{client_id}", api_admin_integration_delete, 0,
+     NULL},
+    {"POST", "/admin/realms/{realm}/clients/{client_id}/secret", api_admin_client_secret, JSON,
+     NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "oauth/manage.h"
 #include "oauth/purge.h"
+#include "oauth/usage.h"
 
 static const char USAGE[] =
     "usage: keyhold serve [--listen ADDR:PORT] [--db FILE] [--public-url URL]\n"
@@ -258,6 +259,11 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
         rc = cli_fail("cannot start the purge thread");
         goto out;
     }
+    api.oauth.usage = usage_new(s);
+    if (!api.oauth.usage || usage_start(api.oauth.usage, USAGE_FLUSH_MS)) {
+        rc = cli_fail("cannot start the thread that records clients' last use");
+        goto out;
+    }
     if (http_server_start(&st->cfg, &srv)) {
         rc = cli_fail("cannot listen on %s (see the log line above)", st->o->listen);
         goto out;
@@ -273,6 +279,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     log_info("stopped", LOG_STR("listen", st->o->listen));
 out:
     purge_stop(purge); /* before cli_with_store closes the store */
+    usage_stop(api.oauth.usage); /* writes what is queued */
     audit_close(api.oauth.audit); /* stores what is queued */
     keyring_free(api.oauth.keyring);
     return rc;

@@ -41,6 +41,8 @@ struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct are
     }
     if (!client_secret || !secret_check(SECRET_CLIENT, client_secret, strlen(client_secret)))
         return bad;
+    if (c.expires_at && now >= c.expires_at) /* expired credentials: every secret of it */
+        return bad;
     if (!secret_matches(&c, client_secret, now))
         return bad;
     *out = c;

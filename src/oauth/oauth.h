@@ -21,6 +21,7 @@ struct oauth {
     struct keyring *keyring;
     const char *public_url; /* without a trailing slash */
     struct audit *audit;    /* security events (audit/audit.h); NULL: logged only */
+    struct usage *usage;    /* clients' last use (oauth/usage.h); NULL: not recorded */
 };
 
 struct token_request {
@@ -65,7 +66,7 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
 
 /* Client authentication as at the token endpoint (RFC 6749 §2.3): a
  * confidential client proves its current secret, or its previous one while
- * old_secret_until > now; a public client names itself and sends no secret; a
+ * old_secret_until > now, and neither once its expires_at (if any) is past; a public client names itself and sends no secret; a
  * disabled or unknown client fails. OAUTH_INVALID_CLIENT or
  * OAUTH_SERVER_ERROR; *out written on OAUTH_OK. */
 struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct arena *a,

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "core/clock.h"
 #include "oauth/grant.h"
+#include "oauth/usage.h"
 
 static const struct grant *const GRANTS[] = {
     &grant_password,
@@ -57,7 +58,9 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
     struct grant_ctx g = {.o = o, .a = a, .req = req, .client = &client, .now = now, .resp = &r};
     lifetime_effective(req->realm, &client, &g.life);
     out = grant->run(&g);
-    if (!out.error)
+    if (!out.error) {
         *resp = r;
+        usage_note(o->usage, &client, now); /* from the row read above; never blocks */
+    }
     return out;
 }

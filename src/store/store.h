@@ -97,6 +97,25 @@ struct client {
     uint8_t old_secret_hash[SHA256_LEN];
     int64_t old_secret_until;     /* 0: no previous secret */
     int64_t created_at;
+    /* Integrations (migration 0005): */
+    bool integration;             /* created as "new client credentials" for its owner */
+    const char *created_by;       /* a user id, "client:<client_id>" or "cli"; may be NULL */
+    int64_t expires_at;           /* its secrets authenticate while now < expires_at; 0: never */
+    int64_t last_used_at;         /* the last token issued to it (to the minute); 0: never */
+};
+
+/* An integration as listed: the client and its owner as it is now. */
+struct integration {
+    struct client client;
+    const char *owner_username;
+    bool owner_enabled;
+};
+
+/* A client's use to record (store_client_touch). */
+struct client_use {
+    int64_t realm_id;
+    const char *client_id;
+    int64_t at;
 };
 
 struct session {
@@ -345,6 +364,22 @@ struct store_ops {
     /* Deletes the client with the sessions it started, their refresh tokens and
      * its opaque access tokens. KH_ERR_NOTFOUND: no such client. */
     enum kh_status (*client_delete)(struct store *s, int64_t realm_id, const char *client_id);
+    /* integrations */
+    /* Up to `limit` integrations of the realm in client_id order, after
+     * `after` (a client_id; NULL or "" from the start), with their owners. */
+    enum kh_status (*integration_list)(struct store *s, struct arena *a, int64_t realm_id,
+                                       const char *after, size_t limit, struct integration **out,
+                                       size_t *n);
+    /* Deletes an integration with its sessions, refresh tokens and opaque
+     * access tokens, in one transaction. KH_ERR_NOTFOUND if the realm has no
+     * integration of that client_id (an ordinary client is left alone). */
+    enum kh_status (*integration_delete)(struct store *s, int64_t realm_id, const char *client_id);
+    /* Sets last_used_at = uses[i].at of each client whose last_used_at is at
+     * most uses[i].at - min_interval (so a client's row is written at most once
+     * per min_interval seconds, whoever writes), in one transaction. Unknown
+     * clients are skipped. */
+    enum kh_status (*client_touch)(struct store *s, const struct client_use *uses, size_t n,
+                                   int64_t min_interval);
 };
 
 struct store {
@@ -408,5 +443,9 @@ void store_close(struct store *s);
 #define store_user_delete(s, ...) ((s)->ops->user_delete((s), __VA_ARGS__))
 #define store_client_list(s, ...) ((s)->ops->client_list((s), __VA_ARGS__))
 #define store_client_delete(s, ...) ((s)->ops->client_delete((s), __VA_ARGS__))
+/* integrations */
+#define store_integration_list(s, ...) ((s)->ops->integration_list((s), __VA_ARGS__))
+#define store_integration_delete(s, ...) ((s)->ops->integration_delete((s), __VA_ARGS__))
+#define store_client_touch(s, ...) ((s)->ops->client_touch((s), __VA_ARGS__))
 
 #endif

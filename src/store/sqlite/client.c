@@ -28,6 +28,9 @@ enum kh_status sqlite_client_create(struct store *s, const struct client *cl)
     sqlite3_bind_int64(st, 16, cl->session_max_ttl);
     sqlite3_bind_int64(st, 17, cl->offline_idle_ttl);
     sqlite3_bind_int64(st, 18, cl->refresh_grace);
+    sqlite3_bind_int(st, 19, cl->integration);
+    sqlite_bind_str(st, 20, cl->created_by);
+    sqlite3_bind_int64(st, 21, cl->expires_at);
     return sqlite_exec_stmt(c, st, "client_create");
 }
 
@@ -41,7 +44,7 @@ static void read_hash(sqlite3_stmt *st, int col, uint8_t out[SHA256_LEN])
         memset(out, 0, SHA256_LEN);
 }
 
-static void read_client(struct arena *a, sqlite3_stmt *st, struct client *cl)
+void sqlite_read_client(struct arena *a, sqlite3_stmt *st, struct client *cl)
 {
     cl->id = sqlite_col_str(a, st, 0);
     cl->realm_id = sqlite3_column_int64(st, 1);
@@ -63,6 +66,10 @@ static void read_client(struct arena *a, sqlite3_stmt *st, struct client *cl)
     cl->refresh_grace = sqlite3_column_int64(st, 17);
     read_hash(st, 18, cl->old_secret_hash);
     cl->old_secret_until = sqlite3_column_int64(st, 19);
+    cl->integration = sqlite3_column_int(st, 20) != 0;
+    cl->created_by = sqlite_col_str(a, st, 21);
+    cl->expires_at = sqlite3_column_int64(st, 22);
+    cl->last_used_at = sqlite3_column_int64(st, 23);
 }
 
 enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t realm_id,
@@ -77,7 +84,7 @@ enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t real
     enum kh_status rc = KH_OK;
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        read_client(a, st, out);
+        sqlite_read_client(a, st, out);
     else
         rc = step == SQLITE_DONE ? KH_ERR_NOTFOUND : sqlite_fail(c, "client_find");
     sqlite_stmt_done(st);
@@ -177,7 +184,7 @@ enum kh_status sqlite_client_list(struct store *s, struct arena *a, int64_t real
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         clients = sqlite_arr_grow(a, clients, count, &cap, sizeof *clients);
-        read_client(a, st, &clients[count++]);
+        sqlite_read_client(a, st, &clients[count++]);
     }
     enum kh_status rc = step == SQLITE_DONE ? KH_OK : sqlite_fail(c, "client_list");
     sqlite_stmt_done(st);

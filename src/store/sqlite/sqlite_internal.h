@@ -98,6 +98,10 @@ enum sq_stmt {
     SQ_CLIENT_REFRESH_DELETE,
     SQ_CLIENT_SESSIONS_DELETE,
     SQ_CLIENT_DELETE,
+    /* integrations */
+    SQ_INTEGRATION_LIST,
+    SQ_INTEGRATION_EXISTS,
+    SQ_CLIENT_TOUCH,
     SQ_COUNT
 };
 
@@ -251,5 +255,13 @@ enum kh_status sqlite_client_delete(struct store *s, int64_t realm_id, const cha
  * clients a user owns with it); KH_ERR_NOTFOUND if there was no such client. */
 enum kh_status sqlite_client_delete_in(struct sqlite_conn *c, int64_t realm_id,
                                        const char *client_id);
+/* integrations (integration.c) */
+void sqlite_read_client(struct arena *a, sqlite3_stmt *st, struct client *cl);
+enum kh_status sqlite_integration_list(struct store *s, struct arena *a, int64_t realm_id,
+                                       const char *after, size_t limit, struct integration **out,
+                                       size_t *n);
+enum kh_status sqlite_integration_delete(struct store *s, int64_t realm_id, const char *client_id);
+enum kh_status sqlite_client_touch(struct store *s, const struct client_use *uses, size_t n,
+                                   int64_t min_interval);
 
 #endif

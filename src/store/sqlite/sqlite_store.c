@@ -65,4 +65,8 @@ const struct store_ops store_sqlite_ops = {
     .user_delete = sqlite_user_delete,
     .client_list = sqlite_client_list,
     .client_delete = sqlite_client_delete,
+    /* integrations */
+    .integration_list = sqlite_integration_list,
+    .integration_delete = sqlite_integration_delete,
+    .client_touch = sqlite_client_touch,
 };

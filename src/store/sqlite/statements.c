@@ -9,7 +9,14 @@
     "password_hash, created_at"
 #define CLIENT_COLS "id, realm_id, client_id, name, confidential, secret_hash, grants, scopes, " \
     "default_scopes, owner_user_id, enabled, opaque, access_ttl, created_at, refresh_idle_ttl, " \
-    "session_max_ttl, offline_idle_ttl, refresh_grace, old_secret_hash, old_secret_until"
+    "session_max_ttl, offline_idle_ttl, refresh_grace, old_secret_hash, old_secret_until, " \
+    "integration, created_by, expires_at, last_used_at"
+/* CLIENT_COLS of the clients table aliased c (the integration list joins users). */
+#define INTEGRATION_COLS "c.id, c.realm_id, c.client_id, c.name, c.confidential, c.secret_hash, " \
+    "c.grants, c.scopes, c.default_scopes, c.owner_user_id, c.enabled, c.opaque, c.access_ttl, " \
+    "c.created_at, c.refresh_idle_ttl, c.session_max_ttl, c.offline_idle_ttl, c.refresh_grace, " \
+    "c.old_secret_hash, c.old_secret_until, c.integration, c.created_by, c.expires_at, " \
+    "c.last_used_at"
 #define REALM_COLS "id, name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, " \
     "offline_idle_ttl, created_at, refresh_grace"
 #define SESSION_COLS "id, realm_id, user_id, client_id, offline, created_at, expires_at, " \
@@ -78,8 +85,10 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_CLIENT_INSERT] =
         "INSERT INTO clients (id, realm_id, client_id, name, confidential, secret_hash, grants, "
         "scopes, default_scopes, owner_user_id, enabled, opaque, access_ttl, created_at, "
-        "refresh_idle_ttl, session_max_ttl, offline_idle_ttl, refresh_grace) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+        "refresh_idle_ttl, session_max_ttl, offline_idle_ttl, refresh_grace, integration, "
+        "created_by, expires_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+        "?19, ?20, ?21)",
     [SQ_CLIENT_FIND] =
         "SELECT " CLIENT_COLS " FROM clients WHERE realm_id = ?1 AND client_id = ?2",
     [SQ_CLIENT_SET_SECRET] =
@@ -234,4 +243,17 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "(SELECT id FROM sessions WHERE realm_id = ?1 AND client_id = ?2)",
     [SQ_CLIENT_SESSIONS_DELETE] = "DELETE FROM sessions WHERE realm_id = ?1 AND client_id = ?2",
     [SQ_CLIENT_DELETE] = "DELETE FROM clients WHERE realm_id = ?1 AND client_id = ?2",
+    /* Integrations (integration.c): CLIENT_COLS of the clients, then the owner. */
+    [SQ_INTEGRATION_LIST] =
+        "SELECT " INTEGRATION_COLS ", u.username, u.enabled FROM clients c "
+        "LEFT JOIN users u ON u.id = c.owner_user_id "
+        "WHERE c.realm_id = ?1 AND c.integration = 1 AND c.client_id > ?2 "
+        "ORDER BY c.client_id LIMIT ?3",
+    [SQ_INTEGRATION_EXISTS] =
+        "SELECT 1 FROM clients WHERE realm_id = ?1 AND client_id = ?2 AND integration = 1",
+    /* The once-a-minute rule lives here too: a row already written within ?4
+     * seconds of ?3 is left alone, whichever process or thread wrote it. */
+    [SQ_CLIENT_TOUCH] =
+        "UPDATE clients SET last_used_at = ?3 "
+        "WHERE realm_id = ?1 AND client_id = ?2 AND last_used_at <= ?3 - ?4",
 };
