@@ -66,7 +66,11 @@ static void client_json(struct request *req, struct jsonw *w, const struct clien
     jsonw_kv_int(w, "session_max_ttl", c->session_max_ttl);
     jsonw_kv_int(w, "offline_idle_ttl", c->offline_idle_ttl);
     jsonw_kv_int(w, "refresh_grace", c->refresh_grace);
+    jsonw_kv_bool(w, "integration", c->integration);
+    jsonw_kv_str(w, "created_by", c->created_by);
     jsonw_kv_int(w, "created_at", c->created_at);
+    jsonw_kv_time(w, "expires_at", c->expires_at);
+    jsonw_kv_time(w, "last_used_at", c->last_used_at);
     jsonw_obj_end(w);
 }
 
@@ -460,6 +464,7 @@ static int create_step(struct request *req, struct response *res, void *ctx)
     if (check_owner(req, res, p, p->spec.owner))
         return -1;
     const char *why = NULL;
+    p->spec.created_by = admin_actor(req->arena, &p->caller);
     enum kh_status rc = manage_client_create(api->oauth.store, req->arena, p->realm.name,
                                              &p->spec, &p->secret, &why);
     if (!rc) /* lifetimes and enabled: validated by the same rules as `client update` */

@@ -223,6 +223,7 @@ static int create(int argc, char **argv)
     if (!o.spec.grants)
         return cli_usage_error(USAGE, "--grant is required");
     o.spec.client_id = o.pos[1];
+    o.spec.created_by = "cli";
     return cli_with_store(o.db, do_create, &o);
 }
 

@@ -179,3 +179,12 @@ enum kh_status jsonw_finish(struct jsonw *w)
         return w->err;
     return w->depth == 0 ? KH_OK : KH_ERR_INTERNAL;
 }
+
+void jsonw_kv_time(struct jsonw *w, const char *key, int64_t t)
+{
+    jsonw_key(w, key);
+    if (t)
+        jsonw_int(w, t);
+    else
+        jsonw_null(w);
+}

@@ -35,6 +35,8 @@ void jsonw_null(struct jsonw *w);
 /* Shorthands: key + value. */
 void jsonw_kv_str(struct jsonw *w, const char *key, const char *s);
 void jsonw_kv_int(struct jsonw *w, const char *key, int64_t v);
+/* A time that may be unset: 0 writes null. */
+void jsonw_kv_time(struct jsonw *w, const char *key, int64_t t);
 void jsonw_kv_bool(struct jsonw *w, const char *key, bool v);
 /* Writes each space-separated word of s as a string into an array value. */
 void jsonw_kv_words(struct jsonw *w, const char *key, const char *s);

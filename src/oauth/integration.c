@@ -231,15 +231,6 @@ bool integration_is_active(const struct integration *it, int64_t now)
 }
 
 /* A Unix time, or null for 0 ("never"). */
-static void kv_time(struct jsonw *w, const char *key, int64_t t)
-{
-    jsonw_key(w, key);
-    if (t)
-        jsonw_int(w, t);
-    else
-        jsonw_null(w);
-}
-
 void integration_json_fields(struct jsonw *w, const struct integration *it, int64_t now)
 {
     const struct client *c = &it->client;
@@ -253,7 +244,7 @@ void integration_json_fields(struct jsonw *w, const struct integration *it, int6
     jsonw_kv_words(w, "scopes", c->scopes);
     jsonw_kv_int(w, "created_at", c->created_at);
     jsonw_kv_str(w, "created_by", c->created_by);
-    kv_time(w, "expires_at", c->expires_at);
-    kv_time(w, "last_used_at", c->last_used_at);
+    jsonw_kv_time(w, "expires_at", c->expires_at);
+    jsonw_kv_time(w, "last_used_at", c->last_used_at);
     jsonw_kv_bool(w, "active", integration_is_active(it, now));
 }

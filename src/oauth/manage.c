@@ -526,6 +526,7 @@ enum kh_status manage_client_create(struct store *s, struct arena *a, const char
         .enabled = true,
         .opaque = spec->opaque,
         .refresh_grace = -1, /* lifetimes 0 and grace -1: the realm's */
+        .created_by = spec->created_by,
         .created_at = clock_now(),
     };
     if (spec->name && !manage_is_client_name(spec->name)) {

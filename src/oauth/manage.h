@@ -118,6 +118,7 @@ struct client_spec {
     bool public_client;
     bool opaque;
     const char *name;           /* a display name; NULL: none */
+    const char *created_by;     /* the actor (a user id, "client:<id>", "cli"); NULL: unknown */
 };
 /* On success *secret is the new secret (arena) for a confidential client, else NULL.
  * The client's lifetimes and refresh reuse grace are the realm's. */

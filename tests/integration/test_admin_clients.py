@@ -13,7 +13,8 @@ from conftest import (ADMIN_PASSWORD, Client, describe, expect_error, expect_tok
 
 FIELDS = {"client_id", "name", "confidential", "grants", "scopes", "default_scopes", "owner",
           "enabled", "opaque", "access_ttl", "refresh_idle_ttl", "session_max_ttl",
-          "offline_idle_ttl", "refresh_grace", "created_at"}
+          "offline_idle_ttl", "refresh_grace", "created_at", "integration", "created_by",
+          "expires_at", "last_used_at"}
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +104,8 @@ def test_create_confidential(server, w):
     assert body["opaque"] is False and body["access_ttl"] == 120, body
     assert body["refresh_idle_ttl"] == 0 and body["refresh_grace"] == -1, body
     assert isinstance(body["created_at"], int), body
+    assert body["integration"] is False and len(body["created_by"]) == 36, body  # a user id
+    assert body["expires_at"] is None and body["last_used_at"] is None, body
     # the secret is shown this once
     got = call(server, "GET", path(w.realm, client_id), w.manager)
     assert got.status_code == 200 and got.json() == body, describe(got)
