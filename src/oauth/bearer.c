@@ -101,13 +101,6 @@ static enum kh_status verify_opaque(const struct oauth *o, struct arena *a,
     rc = session_alive(o, a, t.session_id);
     if (rc)
         return rc;
-    if (t.user_id) {
-        struct user u;
-        rc = deny_missing(store_user_get(o->store, a, realm->id, t.user_id, &u));
-        if (rc)
-            return rc;
-        b.username = u.username;
-    }
     b.sub = t.subject;
     b.user_id = t.user_id;
     b.client_id = t.client_id;
@@ -119,14 +112,42 @@ static enum kh_status verify_opaque(const struct oauth *o, struct arena *a,
     return KH_OK;
 }
 
+/* A token dies with its client and its user: deleted, disabled or (the
+ * client) past its expiry, at once rather than at the token's exp. */
+static enum kh_status holders_alive(const struct oauth *o, struct arena *a,
+                                    const struct realm *realm, int64_t now, struct bearer *b)
+{
+    struct client c;
+    enum kh_status rc = deny_missing(store_client_find(o->store, a, realm->id, b->client_id, &c));
+    if (rc)
+        return rc;
+    if (!c.enabled || (c.expires_at && now >= c.expires_at))
+        return KH_ERR_DENIED;
+    if (!b->user_id)
+        return KH_OK;
+    struct user u;
+    rc = deny_missing(store_user_get(o->store, a, realm->id, b->user_id, &u));
+    if (rc)
+        return rc;
+    if (!u.enabled)
+        return KH_ERR_DENIED;
+    b->username = u.username;
+    return KH_OK;
+}
+
 enum kh_status bearer_verify(const struct oauth *o, struct arena *a, const struct realm *realm,
                              const char *token, int64_t now, struct bearer *out)
 {
     if (!token || !*token)
         return KH_ERR_DENIED;
-    if (bearer_is_opaque(token))
-        return verify_opaque(o, a, realm, token, now, out);
-    return verify_jwt(o, a, realm, token, now, out);
+    struct bearer b;
+    enum kh_status rc = bearer_is_opaque(token) ? verify_opaque(o, a, realm, token, now, &b)
+                                                : verify_jwt(o, a, realm, token, now, &b);
+    if (!rc)
+        rc = holders_alive(o, a, realm, now, &b);
+    if (!rc)
+        *out = b;
+    return rc;
 }
 
 /* The unverified `iss` of a compact JWS (arena), or NULL. */

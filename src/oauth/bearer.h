@@ -37,7 +37,8 @@ struct bearer {
 
 /* KH_OK: *out filled. KH_ERR_DENIED: not a valid access token of this realm
  * now (malformed, forged, expired, revoked, another realm's, an ID or refresh
- * token, session ended). KH_ERR_STORE or KH_ERR_INTERNAL: the store or the
+ * token, session ended; its client or user deleted or disabled, or the
+ * client past its expires_at). KH_ERR_STORE or KH_ERR_INTERNAL: the store or the
  * keyring failed — the token's fate is unknown, answer a server error. */
 enum kh_status bearer_verify(const struct oauth *o, struct arena *a, const struct realm *realm,
                              const char *token, int64_t now, struct bearer *out) KH_MUST_CHECK;

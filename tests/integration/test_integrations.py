@@ -91,6 +91,15 @@ def listed(server, w, client_id):
     return found[0] if found else None
 
 
+def v1_users(server, access_token):
+    return call(server, "GET", "/v1/users", access_token)
+
+
+def expect_invalid_token(resp):
+    assert resp.status_code == 401, describe(resp)
+    assert 'error="invalid_token"' in resp.headers.get("WWW-Authenticate", ""), describe(resp)
+
+
 def test_create_then_grant_carries_only_what_the_owner_holds(server, w):
     alice = owner(server, w)
     before = int(time.time())
@@ -179,12 +188,16 @@ def test_expiry_in_the_past_or_malformed_is_refused(server, w):
 def test_disabled_owner_stops_at_once(server, w):
     bob = owner(server, w)
     out, client = created(server, w, {"user": bob})
-    expect_token(server.client_credentials(client))
+    issued = expect_token(server.client_credentials(client))["access_token"]
+    assert v1_users(server, issued).status_code == 200
     server.set_user_enabled(w.realm, bob, False)
     expect_error(server.client_credentials(client), 400, "invalid_grant")
+    # and the token issued before dies with it, not at its exp
+    expect_invalid_token(v1_users(server, issued))
     assert listed(server, w, client.client_id)["active"] is False
     server.set_user_enabled(w.realm, bob, True)
     expect_token(server.client_credentials(client))
+    assert v1_users(server, issued).status_code == 200
     assert listed(server, w, client.client_id)["active"] is True
 
 
@@ -290,10 +303,12 @@ def test_rotate_secret_permissions(server, w):
 
 def test_delete(server, w):
     _, client = created(server, w, {"user": owner(server, w)})
-    expect_token(server.client_credentials(client))
+    issued = expect_token(server.client_credentials(client))["access_token"]
+    assert v1_users(server, issued).status_code == 200
     resp = call(server, "DELETE", path(w.realm, client.client_id), w.manager)
     assert resp.status_code == 204, describe(resp)
     expect_error(server.client_credentials(client), 401, "invalid_client")
+    expect_invalid_token(v1_users(server, issued))
     assert listed(server, w, client.client_id) is None
     expect_admin_error(call(server, "DELETE", path(w.realm, client.client_id), w.manager), 404,
                        "not_found")
