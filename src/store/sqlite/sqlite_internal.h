@@ -83,6 +83,11 @@ enum sq_stmt {
     SQ_SEEN_CLEAR,
     SQ_SEEN_ADD,
     SQ_ROLE_LIST,
+    /* imports over the API (imports.c) */
+    SQ_IMPORT_INSERT,
+    SQ_IMPORT_ERROR_INSERT,
+    SQ_IMPORT_GET,
+    SQ_IMPORT_ERRORS,
     SQ_COUNT
 };
 
@@ -221,5 +226,9 @@ enum kh_status sqlite_key_list(struct store *s, struct arena *a, int64_t realm_i
 enum kh_status sqlite_user_upsert_begin(struct store *s);
 enum kh_status sqlite_user_upsert(struct store *s, int64_t realm_id, struct user_upsert *rows,
                                   size_t n);
+/* imports over the API (imports.c) */
+enum kh_status sqlite_import_insert(struct store *s, const struct import_record *r);
+enum kh_status sqlite_import_get(struct store *s, struct arena *a, int64_t realm_id,
+                                 const char *id, struct import_record *out);
 
 #endif

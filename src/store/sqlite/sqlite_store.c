@@ -58,4 +58,7 @@ const struct store_ops store_sqlite_ops = {
     .user_upsert_begin = sqlite_user_upsert_begin,
     .user_upsert = sqlite_user_upsert,
     .role_list = sqlite_role_list,
+    /* imports over the API */
+    .import_insert = sqlite_import_insert,
+    .import_get = sqlite_import_get,
 };
