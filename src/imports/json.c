@@ -47,6 +47,7 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
             return buf;
         }
         row->present |= 1u << f;
+        row->error_field = import_field_name(f); /* the field of an error below */
         if (f == IMPORT_ROLES) {
             const char *err = read_roles(row, v);
             if (err)
@@ -71,6 +72,8 @@ static enum kh_status read_users(json_t *users, import_row_fn fn, void *ctx, cha
     json_array_foreach(users, i, obj) {
         struct import_row row = {.number = i + 1};
         row.error = read_user(&row, obj, row_buf, sizeof row_buf);
+        if (!row.error)
+            row.error_field = NULL;
         enum kh_status rc = fn(ctx, &row);
         if (rc) {
             snprintf(buf, why_len, "the import stopped at user %zu", i + 1);

@@ -41,6 +41,7 @@ struct import_row {
     const char *roles[IMPORT_MAX_ROLES];
     size_t n_roles;
     const char *error;                  /* this row cannot be read, or NULL */
+    const char *error_field;            /* the field `error` is about, or NULL */
 };
 
 /* Returns KH_OK to go on; any other status stops the reader with it. */
