@@ -36,6 +36,8 @@
 #define IMPORT_BATCH 500          /* rows per store call */
 #define IMPORT_MAX_ERRORS 1000    /* row errors kept; more are only counted */
 #define IMPORT_PROGRESS_EVERY 10000
+/* The JSON document is parsed whole: at most this many bytes by default. */
+#define IMPORT_JSON_MAX (8 * 1024 * 1024)
 
 enum import_format { IMPORT_CSV, IMPORT_JSON };
 

@@ -29,8 +29,6 @@ enum import_field {
 /* A CSV field longer than this stops the import (a field over 255 bytes is
  * only an error of its row). */
 #define IMPORT_CSV_FIELD_MAX (64 * 1024)
-/* The JSON document is parsed whole: at most this many bytes by default. */
-#define IMPORT_JSON_MAX (8 * 1024 * 1024)
 
 struct import_row {
     size_t number;                      /* CSV: data rows from 1; JSON: index + 1 */
