@@ -69,7 +69,7 @@ static enum http_result accept_import(struct request *req, struct response *res)
         max = IMPORT_JSON_MAX; /* jansson reads the document whole */
     call->o.json_max = (size_t)max;
     req->body_max = max;
-    req->state = call;
+    api_note(req)->pending = call;
     return HTTP_DEFER;
 }
 
@@ -83,7 +83,7 @@ static enum kh_status record_import(void *ctx, const struct import_result *r)
 {
     struct request *req = ctx;
     const struct api *api = req->app;
-    struct import_call *call = req->state;
+    struct import_call *call = api_note(req)->pending;
     struct import_record_error *errors =
         arena_alloc(req->arena, (r->n_errors ? r->n_errors : 1) * sizeof *errors);
     for (size_t i = 0; i < r->n_errors; i++)
@@ -113,7 +113,7 @@ static enum kh_status record_import(void *ctx, const struct import_result *r)
 static struct import *import_of(struct request *req)
 {
     const struct api *api = req->app;
-    struct import_call *call = req->state;
+    struct import_call *call = api_note(req)->pending;
     if (!call->imp) {
         call->o.record = record_import;
         call->o.record_ctx = req;
@@ -181,7 +181,7 @@ static void audit_import(struct request *req, const struct import_call *call)
 
 static void finish_import(struct request *req, struct response *res, enum http_stream_end end)
 {
-    struct import_call *call = req->state;
+    struct import_call *call = api_note(req)->pending;
     if (end != HTTP_STREAM_COMPLETE) {
         import_free(call->imp); /* rolls back what it wrote */
         api_note(req)->error = end == HTTP_STREAM_TOO_BIG ? "too_big" : "aborted";

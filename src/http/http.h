@@ -106,7 +106,9 @@ enum http_stream_end {
  *
  * After HTTP_DEFER, both functions run on ONE stream thread (the same for the
  * whole request), off the I/O threads: a consumer may hold thread-bound
- * resources, such as a store transaction, from its first consume to finish. */
+ * resources, such as a store transaction, from its first consume to finish.
+ * The connection may be gone meanwhile: they must not call http_header or
+ * http_query (read what is needed in the accept step). */
 struct http_stream {
     /* The next n > 0 bytes of the body, in order. Non-KH_OK: the consumer
      * wants no more; the rest of the body is read and dropped, and finish

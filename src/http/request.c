@@ -217,7 +217,8 @@ static bool expects_continue(const struct conn_state *st)
  * drop is answered at once (MHD then closes the connection). */
 static enum MHD_Result on_headers(struct conn_state *st, const char *method)
 {
-    st->req.method = method;
+    /* A copy: a streamed request may outlive its connection (stream.c). */
+    st->req.method = arena_strdup(&st->arena, method);
     st->phase = PH_BODY;
     struct router_match m;
     enum router_result r =

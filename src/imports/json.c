@@ -39,6 +39,7 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
     json_t *v;
     json_object_foreach(obj, key, v) {
         int f = field_of(key);
+        row->error_field = f < 0 ? NULL : import_field_name(f); /* that of an error below */
         if (f < 0 && strlen(key) > 40)
             return "unknown field (fields: email, username, first_name, last_name, roles)";
         if (f < 0) {
@@ -47,7 +48,6 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
             return buf;
         }
         row->present |= 1u << f;
-        row->error_field = import_field_name(f); /* the field of an error below */
         if (f == IMPORT_ROLES) {
             const char *err = read_roles(row, v);
             if (err)
