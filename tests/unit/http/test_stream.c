@@ -346,7 +346,10 @@ static void test_client_gone_mid_body(void **state)
         assert_int_equal(send_pattern(&c, 0, 300000, i), 0);
         httpc_close(&c);
     }
-    for (int i = 0; i < 10000 && atomic_load(&finishes[HTTP_STREAM_ABORTED]) < 2; i++)
+    /* A client that closes while its connection is suspended (the consumer behind) may
+     * be noticed only at the connection timeout (60 s): libmicrohttpd 0.9.75 can miss
+     * the close that came during the suspension. */
+    for (int i = 0; i < 70000 && atomic_load(&finishes[HTTP_STREAM_ABORTED]) < 2; i++)
         usleep(1000);
     assert_int_equal(atomic_load(&finishes[HTTP_STREAM_ABORTED]), 2);
     assert_int_equal(atomic_load(&finishes[HTTP_STREAM_COMPLETE]), 0);
