@@ -15,12 +15,17 @@
 
 #define API_MAX_JSON_BODY (64 * 1024)
 
+#define API_MAX_IMPORT_BYTES (64ull * 1024 * 1024)
+
 struct api {
     struct oauth oauth;
     const char *default_realm;
     /* AEAD_KEY_LEN bytes that encrypt signing keys at rest, for endpoints that
      * create keys (POST /admin/realms); NULL: those answer 503. Not owned. */
     const uint8_t *master;
+    /* The body limit of POST /v1/imports (serve --max-import-bytes); 0:
+     * API_MAX_IMPORT_BYTES. */
+    uint64_t max_import_bytes;
 };
 
 /* The route table; requests carry a struct api * as req->app. */

@@ -94,8 +94,7 @@ void api_on_response(void *app, const struct request *req, const char *pattern, 
              LOG_STR("client_id", n->client_id), LOG_STR("grant", n->grant), LOG_STR("error", n->error));
 }
 
-/* The media type `type` (any case), alone or followed by parameters. */
-static bool is_media(const char *content_type, const char *type)
+bool api_is_media(const char *content_type, const char *type)
 {
     size_t n = strlen(type);
     if (!content_type || strncasecmp(content_type, type, n) != 0)
@@ -106,12 +105,12 @@ static bool is_media(const char *content_type, const char *type)
 
 bool api_is_form(const char *content_type)
 {
-    return is_media(content_type, "application/x-www-form-urlencoded");
+    return api_is_media(content_type, "application/x-www-form-urlencoded");
 }
 
 bool api_is_json(const char *content_type)
 {
-    return is_media(content_type, "application/json");
+    return api_is_media(content_type, "application/json");
 }
 
 void api_no_store(struct request *req, struct response *res)

@@ -35,6 +35,8 @@ void api_json_begin(struct response *res, int status, struct jsonw *w);
 void api_error(struct request *req, struct response *res, int status, const char *error,
                const char *description);
 
+/* True for the media type `type` (any case), alone or followed by parameters. */
+bool api_is_media(const char *content_type, const char *type);
 /* True for application/x-www-form-urlencoded (parameters after ';' allowed). */
 bool api_is_form(const char *content_type);
 /* True for application/json (parameters after ';' allowed). */
@@ -154,6 +156,10 @@ enum http_result api_admin_integrations_create(struct request *req, struct respo
 enum http_result api_admin_integrations_list(struct request *req, struct response *res);
 enum http_result api_admin_integration_delete(struct request *req, struct response *res);
 enum http_result api_admin_client_secret(struct request *req, struct response *res);
+/* imports over the API (v1_imports.c): POST /v1/imports streams its body. */
+enum http_result api_v1_imports_accept(struct request *req, struct response *res);
+extern const struct http_stream API_V1_IMPORTS_STREAM;
+enum http_result api_v1_import_get(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -24,6 +24,9 @@ static const struct route ROUTES[] = {
     {"GET", "/realms/{realm}/.well-known/openid-configuration", api_discovery, 0, NULL},
     {"GET", "/.well-known/openid-configuration", api_discovery, 0, DEFAULT_REALM},
     {"GET", "/v1/users", api_v1_users, 0, NULL},
+    /* imports over the API: the body is streamed to the import (limit set per request) */
+    {"POST", "/v1/imports", api_v1_imports_accept, 0, NULL, &API_V1_IMPORTS_STREAM},
+    {"GET", "/v1/imports/{id}", api_v1_import_get, 0, NULL},
     {"GET", "/admin/realms", api_admin_realms_list, 0, NULL},
     {"POST", "/admin/realms", api_admin_realms_create, JSON, NULL},
     {"GET", "/admin/realms/{realm}", api_admin_realm_get, 0, NULL},

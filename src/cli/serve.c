@@ -20,7 +20,7 @@ static const char USAGE[] =
     "usage: keyhold serve [--listen ADDR:PORT] [--db FILE] [--public-url URL]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--default-realm NAME]\n"
     "                     [--insecure-http] [--log-level LEVEL] [--threads N]\n"
-    "                     [--purge-interval SECONDS]\n"
+    "                     [--purge-interval SECONDS] [--max-import-bytes N]\n"
     "\n"
     "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
     "                        IPv6 as [::1]:8080)\n"
@@ -37,6 +37,9 @@ static const char USAGE[] =
     "                        (KEYHOLD_THREADS, default: one per core)\n"
     "  --purge-interval S    delete expired tokens and ended sessions every S seconds, in\n"
     "                        small batches (KEYHOLD_PURGE_INTERVAL, default 60; 0: never)\n"
+    "  --max-import-bytes N  largest body of POST /v1/imports, 413 beyond\n"
+    "                        (KEYHOLD_MAX_IMPORT_BYTES, default 67108864 = 64 MiB; JSON\n"
+    "                        bodies at most 8 MiB whatever this says)\n"
     "\n"
     "On an empty database the default realm is bootstrapped with an `admin` role and\n"
     "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
@@ -57,6 +60,7 @@ struct serve_opts {
     const char *log_level;
     const char *threads;
     const char *purge_interval;
+    const char *max_import_bytes;
     bool insecure_http;
 };
 
@@ -79,6 +83,7 @@ static int on_opt(int c, const char *arg, void *ctx)
     case 'v': o->log_level = arg; return 0;
     case 't': o->threads = arg; return 0;
     case 'p': o->purge_interval = arg; return 0;
+    case 'm': o->max_import_bytes = arg; return 0;
     case 'i': o->insecure_http = true; return 0;
     }
     return -1;
@@ -146,6 +151,7 @@ struct server_state {
     struct serve_opts *o;
     struct http_config cfg;
     unsigned purge_interval; /* seconds; 0: no purge thread */
+    uint64_t max_import_bytes;
     char host[256];
     char *public_url;
     char *cert;
@@ -178,6 +184,17 @@ static int configure(struct server_state *st)
         if (errno || *end || end == o->purge_interval || p < 0 || p > 86400)
             return cli_usage_error(USAGE, "--purge-interval takes seconds from 0 (never) to 86400");
         st->purge_interval = (unsigned)p;
+    }
+    st->max_import_bytes = API_MAX_IMPORT_BYTES;
+    if (o->max_import_bytes) {
+        char *end;
+        errno = 0;
+        unsigned long long m = strtoull(o->max_import_bytes, &end, 10);
+        if (errno || *end || end == o->max_import_bytes || o->max_import_bytes[0] == '-' ||
+            m < 1 || m > (1ull << 40))
+            return cli_usage_error(USAGE, "--max-import-bytes takes a number of bytes from 1 "
+                                          "to 1099511627776 (1 TiB)");
+        st->max_import_bytes = m;
     }
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(USAGE, "--tls-cert and --tls-key go together");
@@ -237,7 +254,8 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     (void)a;
     struct server_state *st = ctx;
     struct api api = {.oauth = {.store = s, .public_url = st->public_url},
-                      .default_realm = st->o->default_realm, .master = master};
+                      .default_realm = st->o->default_realm, .master = master,
+                      .max_import_bytes = st->max_import_bytes};
     if (bootstrap(s, master, st->o->default_realm))
         return CLI_FAIL;
     if (password_init())
@@ -293,6 +311,7 @@ int cli_serve(int argc, char **argv)
         {"tls-key", required_argument, NULL, 'k'},  {"default-realm", required_argument, NULL, 'r'},
         {"log-level", required_argument, NULL, 'v'}, {"threads", required_argument, NULL, 't'},
         {"insecure-http", no_argument, NULL, 'i'},  {"purge-interval", required_argument, NULL, 'p'},
+        {"max-import-bytes", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -305,6 +324,7 @@ int cli_serve(int argc, char **argv)
         .log_level = env_or("KEYHOLD_LOG_LEVEL", NULL),
         .threads = env_or("KEYHOLD_THREADS", NULL),
         .purge_interval = env_or("KEYHOLD_PURGE_INTERVAL", NULL),
+        .max_import_bytes = env_or("KEYHOLD_MAX_IMPORT_BYTES", NULL),
         .insecure_http = strcmp(env_or("KEYHOLD_INSECURE_HTTP", "0"), "1") == 0,
     };
     int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, NULL, 0);

@@ -11,7 +11,14 @@
  * connections are served meanwhile.
  *
  * Memory: every request owns an arena (req->arena) freed after the response
- * is sent; handlers allocate from it and free nothing. */
+ * is sent; handlers allocate from it and free nothing.
+ *
+ * Streamed bodies: a route with `stream` set does not collect its body. Its
+ * handler runs when the headers are in (before any body byte is read) and
+ * accepts the body with HTTP_DEFER; the body then goes, piece by piece, to the
+ * route's consumer on a stream thread, through a small bounded buffer: while
+ * the consumer is behind, the connection is suspended and the client waits
+ * (TCP backpressure), so memory stays flat whatever the body's size. */
 #ifndef KH_HTTP_H
 #define KH_HTTP_H
 
@@ -24,6 +31,7 @@
 
 #define HTTP_MAX_PARAMS 4          /* {captures} in one route pattern */
 #define HTTP_MAX_RESPONSE_HEADERS 12
+#define HTTP_STREAM_THREADS 2      /* default of http_config.stream_threads */
 
 struct request;
 struct response;
@@ -41,7 +49,10 @@ struct request {
     size_t n_params;
     const char *remote_ip;         /* textual client address */
     struct buf body;               /* the whole body (capped by the route's max_body);
-                                    * body.data is NULL when body.len is 0 */
+                                    * body.data is NULL when body.len is 0; always
+                                    * empty for a streamed route */
+    uint64_t body_max;             /* a streamed route's body limit: route.max_body,
+                                    * which its handler may change (413 beyond) */
     void *app;                     /* http_config.app */
     const void *route_data;        /* struct route.data of the matched route */
     http_deferred deferred;        /* set with HTTP_DEFER */
@@ -76,12 +87,46 @@ const char *http_query(const struct request *req, const char *name);
  * Silently ignores headers past HTTP_MAX_RESPONSE_HEADERS (a bug, logged). */
 void http_set_header(struct request *req, struct response *res, const char *name, const char *value);
 
+/* How a streamed body ended (struct http_stream.finish). */
+enum http_stream_end {
+    HTTP_STREAM_COMPLETE, /* the whole body was handed to consume: write the response */
+    HTTP_STREAM_TOO_BIG,  /* the body passed req->body_max: the server answers 413 */
+    HTTP_STREAM_ABORTED,  /* the client went away mid-body (or the server is stopping
+                           * and refused it): no response is sent */
+};
+
+/* The consumer of a streamed body. The route's handler is the accept step: it
+ * runs on an I/O thread once the headers are in, checks the request
+ * (authentication, headers, query), may set req->body_max and req->state, and
+ * returns HTTP_DEFER to take the body, or HTTP_DONE with a refusal in res (the
+ * body is then read and dropped, as for any refusal). It must not block and
+ * must hold nothing but arena memory: after it, the body may still be refused
+ * (413 on a Content-Length over req->body_max, 503 when busy) without a call
+ * below.
+ *
+ * After HTTP_DEFER, both functions run on ONE stream thread (the same for the
+ * whole request), off the I/O threads: a consumer may hold thread-bound
+ * resources, such as a store transaction, from its first consume to finish.
+ * The connection may be gone meanwhile: they must not call http_header or
+ * http_query (read what is needed in the accept step). */
+struct http_stream {
+    /* The next n > 0 bytes of the body, in order. Non-KH_OK: the consumer
+     * wants no more; the rest of the body is read and dropped, and finish
+     * still comes (with HTTP_STREAM_COMPLETE if the body was whole). */
+    enum kh_status (*consume)(struct request *req, const void *data, size_t n);
+    /* Exactly once per accepted request, after the last consume: releases what
+     * the consumer holds; with HTTP_STREAM_COMPLETE it writes the response. */
+    void (*finish)(struct request *req, struct response *res, enum http_stream_end end);
+};
+
 struct route {
     const char *method;            /* "GET", "POST" */
     const char *pattern;           /* "/realms/{realm}/protocol/openid-connect/token" */
-    http_handler handler;
-    size_t max_body;               /* bytes; larger bodies get 413 before the handler runs */
+    http_handler handler;          /* with `stream`: the accept step (see struct http_stream) */
+    size_t max_body;               /* bytes; larger bodies get 413 before the handler runs
+                                    * (with `stream`: the default of req->body_max) */
     const void *data;              /* handed to the handler as req->route_data */
+    const struct http_stream *stream; /* NULL: the body is collected whole */
 };
 
 /* The serial pool: one thread that runs deferred steps marked defer_serial
@@ -99,6 +144,8 @@ struct http_config {
     uint16_t port;                 /* 0: pick a free port (see http_server_port) */
     unsigned io_threads;           /* epoll thread pool size; 0: number of cores */
     unsigned slow_threads;         /* threads for deferred work; 0: number of cores */
+    unsigned stream_threads;       /* threads consuming streamed bodies, one body each at
+                                    * a time; 0: HTTP_STREAM_THREADS */
     struct http_serial serial;     /* begin == NULL: serial steps run on the slow pool */
     const struct route *routes;
     size_t n_routes;

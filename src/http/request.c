@@ -15,42 +15,15 @@
 #include "core/log.h"
 #include "http/server_internal.h"
 
-enum phase {
-    PH_NEW,      /* request line seen; the headers call has not come yet */
-    PH_BODY,     /* routed; reading the body (or discarding it after a rejection) */
-    PH_DEFERRED, /* suspended; the slow pool runs req->deferred */
-    PH_QUEUED,   /* a response is queued */
-};
-
-struct conn_state {
-    struct request req;
-    struct response res;
-    struct arena arena;
-    struct http_server *srv;
-    struct MHD_Connection *mhd;
-    const char *pattern; /* of the matched route, for on_response */
-    const struct route *route;
-    size_t path_len;
-    int64_t t0;
-    size_t discarded;
-    int status; /* of the queued response; 0 until then */
-    enum phase phase;
-    /* A response decided before the handler (404, 405, 413, ...), static text. */
-    int reject_status;
-    const char *reject_body;
-    const char *allow;
-    atomic_bool job_done; /* the deferred step returned: its response may be queued */
-};
-
 #define JSON_ERR(code, desc) "{\"error\":\"" code "\",\"error_description\":\"" desc "\"}"
 static const char BODY_400_PATH[] = JSON_ERR("invalid_request", "malformed request path");
 static const char BODY_404[] = JSON_ERR("not_found", "no resource at this path");
 static const char BODY_405[] = JSON_ERR("method_not_allowed", "method not allowed for this path");
-static const char BODY_413[] = JSON_ERR("invalid_request", "request body too large");
-static const char BODY_500[] = JSON_ERR("server_error", "internal server error");
+const char CONN_BODY_413[] = JSON_ERR("invalid_request", "request body too large");
+const char CONN_BODY_500[] = JSON_ERR("server_error", "internal server error");
 #define UNAVAILABLE "temporarily_unavailable"
-static const char BODY_503_STOP[] = JSON_ERR(UNAVAILABLE, "server is shutting down");
-static const char BODY_503_BUSY[] = JSON_ERR(UNAVAILABLE, "server is busy, retry later");
+const char CONN_BODY_503_STOP[] = JSON_ERR(UNAVAILABLE, "server is shutting down");
+const char CONN_BODY_503_BUSY[] = JSON_ERR(UNAVAILABLE, "server is busy, retry later");
 static const char BODY_503_BATCH[] = JSON_ERR(UNAVAILABLE, "the change could not be stored, retry");
 
 /* The client address as text; an IPv4-mapped IPv6 address is shown as IPv4 so
@@ -107,16 +80,9 @@ void *conn_uri_log(void *cls, const char *uri, struct MHD_Connection *c)
     return st;
 }
 
-void conn_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                    enum MHD_RequestTerminationCode toe)
+void conn_free(struct conn_state *st)
 {
-    (void)c;
-    (void)toe;
-    struct http_server *srv = cls;
-    struct conn_state *st = *con_cls;
-    if (!st)
-        return;
-    *con_cls = NULL;
+    struct http_server *srv = st->srv;
     if (srv->cfg.on_response)
         srv->cfg.on_response(srv->cfg.app, &st->req, st->pattern, st->status,
                              clock_mono_us() - st->t0);
@@ -125,6 +91,21 @@ void conn_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     arena_free(&st->arena);
     free(st);
     atomic_fetch_sub(&srv->inflight, 1);
+}
+
+void conn_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                    enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    struct conn_state *st = *con_cls;
+    if (!st)
+        return;
+    *con_cls = NULL;
+    if (st->stream && !stream_release(st))
+        return; /* the stream thread frees it */
+    conn_free(st);
 }
 
 static enum MHD_Result queue(struct conn_state *st, int status, struct MHD_Response *resp)
@@ -141,7 +122,7 @@ static enum MHD_Result queue(struct conn_state *st, int status, struct MHD_Respo
 }
 
 /* Queues one of the static JSON error bodies (no copy, no allocation of ours). */
-static enum MHD_Result queue_static(struct conn_state *st, int status, const char *json,
+enum MHD_Result conn_queue_static(struct conn_state *st, int status, const char *json,
                                     const char *allow)
 {
     struct MHD_Response *resp =
@@ -157,12 +138,12 @@ static enum MHD_Result queue_static(struct conn_state *st, int status, const cha
     return queue(st, status, resp);
 }
 
-static enum MHD_Result queue_reject(struct conn_state *st)
+enum MHD_Result conn_queue_reject(struct conn_state *st)
 {
-    return queue_static(st, st->reject_status, st->reject_body, st->allow);
+    return conn_queue_static(st, st->reject_status, st->reject_body, st->allow);
 }
 
-static void reject(struct conn_state *st, int status, const char *body)
+void conn_reject(struct conn_state *st, int status, const char *body)
 {
     st->reject_status = status;
     st->reject_body = body;
@@ -175,7 +156,7 @@ static bool header_safe(const char *name, const char *value)
 }
 
 /* Queues the handler's response; the body stays in res->body (freed at completion). */
-static enum MHD_Result queue_handler_response(struct conn_state *st)
+enum MHD_Result conn_queue_handler_response(struct conn_state *st)
 {
     const struct response *res = &st->res;
     const char *bad = "status";
@@ -203,7 +184,7 @@ fail:
     /* A handler bug (CR/LF in a value, a header MHD owns, a bad status): fail closed. */
     log_error("http_bad_response", LOG_STR("pattern", st->pattern), LOG_STR("field", bad),
               LOG_INT("status", res->status));
-    return queue_static(st, 500, BODY_500, NULL);
+    return conn_queue_static(st, 500, CONN_BODY_500, NULL);
 }
 
 /* Content-Length as a number; UINT64_MAX if absent or unreadable (MHD has
@@ -236,47 +217,55 @@ static bool expects_continue(const struct conn_state *st)
  * drop is answered at once (MHD then closes the connection). */
 static enum MHD_Result on_headers(struct conn_state *st, const char *method)
 {
-    st->req.method = method;
+    /* A copy: a streamed request may outlive its connection (stream.c). */
+    st->req.method = arena_strdup(&st->arena, method);
     st->phase = PH_BODY;
     struct router_match m;
     enum router_result r =
         router_match(st->srv->router, &st->arena, method, st->req.path, st->path_len, &m);
-    size_t max_body = 0;
     if (r == ROUTER_NOT_FOUND) {
-        reject(st, 404, BODY_404);
+        conn_reject(st, 404, BODY_404);
     } else if (r == ROUTER_METHOD_NOT_ALLOWED) {
-        reject(st, 405, BODY_405);
+        conn_reject(st, 405, BODY_405);
         st->allow = m.allow;
     } else if (r == ROUTER_BAD_PATH) {
-        reject(st, 400, BODY_400_PATH);
+        conn_reject(st, 400, BODY_400_PATH);
     } else {
         st->route = m.route;
         st->pattern = m.route->pattern;
-        max_body = m.route->max_body;
         memcpy(st->req.params, m.params, m.n_params * sizeof(m.params[0]));
         st->req.n_params = m.n_params;
         st->req.route_data = m.route->data;
-        buf_init(&st->req.body, max_body);
+        st->req.body_max = m.route->max_body;
+        if (m.route->stream)
+            stream_accept(st);
+        else
+            buf_init(&st->req.body, m.route->max_body);
     }
     bool present;
     uint64_t len = content_length(st, &present);
-    if (present && len > max_body && !st->reject_status)
-        reject(st, 413, BODY_413);
-    if (st->reject_status && ((present && len > HTTP_DISCARD_MAX) || expects_continue(st)))
-        return queue_reject(st); /* a client waiting for "100 Continue" has sent no body */
+    bool decided = st->reject_status || st->early;
+    if (present && len > st->req.body_max && !decided)
+        conn_reject(st, 413, CONN_BODY_413);
+    else if (!decided && st->route->stream)
+        stream_start(st);
+    if ((st->reject_status || st->early) && ((present && len > HTTP_DISCARD_MAX) || expects_continue(st))) {
+        /* a client waiting for "100 Continue" has sent no body */
+        return st->reject_status ? conn_queue_reject(st) : conn_queue_handler_response(st);
+    }
     return MHD_YES;
 }
 
 static enum MHD_Result on_chunk(struct conn_state *st, const char *data, size_t n)
 {
-    if (!st->reject_status) {
+    if (!st->reject_status && !st->early) {
         enum kh_status rc = buf_add(&st->req.body, data, n);
         if (rc == KH_OK)
             return MHD_YES;
         if (rc == KH_ERR_TOOBIG)
-            reject(st, 413, BODY_413);
+            conn_reject(st, 413, CONN_BODY_413);
         else
-            reject(st, 500, BODY_500);
+            conn_reject(st, 500, CONN_BODY_500);
     }
     st->discarded += n;
     return st->discarded > HTTP_DISCARD_MAX ? MHD_NO : MHD_YES;
@@ -320,7 +309,7 @@ void conn_serial_finish(void *arg, int failed)
 {
     struct conn_state *st = arg;
     if (failed && !st->reject_status)
-        reject(st, 503, BODY_503_BATCH);
+        conn_reject(st, 503, BODY_503_BATCH);
     struct http_server *srv = st->srv;
     atomic_store(&st->job_done, true);
     MHD_resume_connection(st->mhd);
@@ -335,7 +324,7 @@ static enum MHD_Result defer(struct conn_state *st)
     atomic_fetch_add(&srv->deferred, 1);
     if (atomic_load(&srv->stopping)) {
         atomic_fetch_sub(&srv->deferred, 1);
-        return queue_static(st, 503, BODY_503_STOP, NULL);
+        return conn_queue_static(st, 503, CONN_BODY_503_STOP, NULL);
     }
     st->phase = PH_DEFERRED;
     MHD_suspend_connection(st->mhd);
@@ -344,7 +333,7 @@ static enum MHD_Result defer(struct conn_state *st)
                                : workpool_submit(srv->slow, run_deferred, st);
     if (rc != KH_OK) {
         /* Queue full (or out of memory): resume through the normal path with a 503. */
-        reject(st, 503, BODY_503_BUSY);
+        conn_reject(st, 503, CONN_BODY_503_BUSY);
         run_deferred(st);
     }
     return MHD_YES;
@@ -353,17 +342,21 @@ static enum MHD_Result defer(struct conn_state *st)
 /* Last call: the whole request is in. */
 static enum MHD_Result on_complete(struct conn_state *st)
 {
+    if (st->stream)
+        return stream_complete(st);
     if (st->reject_status)
-        return queue_reject(st);
+        return conn_queue_reject(st);
+    if (st->early)
+        return conn_queue_handler_response(st);
     st->req.deferred = NULL;
     st->req.defer_serial = false;
     enum http_result r = st->route->handler(&st->req, &st->res);
     if (r == HTTP_DONE)
-        return queue_handler_response(st);
+        return conn_queue_handler_response(st);
     if (r == HTTP_DEFER && st->req.deferred)
         return defer(st);
     log_error("http_bad_handler_result", LOG_STR("pattern", st->pattern), LOG_INT("result", r));
-    return queue_static(st, 500, BODY_500, NULL);
+    return conn_queue_static(st, 500, CONN_BODY_500, NULL);
 }
 
 enum MHD_Result conn_access(void *cls, struct MHD_Connection *c, const char *url,
@@ -381,6 +374,8 @@ enum MHD_Result conn_access(void *cls, struct MHD_Connection *c, const char *url
     case PH_NEW:
         return on_headers(st, method);
     case PH_BODY:
+        if (*upload_size && st->stream && !st->reject_status)
+            return stream_chunk(st, upload, upload_size);
         if (*upload_size) {
             size_t n = *upload_size;
             *upload_size = 0;
@@ -390,7 +385,7 @@ enum MHD_Result conn_access(void *cls, struct MHD_Connection *c, const char *url
     case PH_DEFERRED:
         if (!atomic_load(&st->job_done))
             return MHD_YES;
-        return st->reject_status ? queue_reject(st) : queue_handler_response(st);
+        return st->reject_status ? conn_queue_reject(st) : conn_queue_handler_response(st);
     case PH_QUEUED:
         break;
     }

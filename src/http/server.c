@@ -179,6 +179,12 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
         rc = KH_ERR_NOMEM;
         goto fail;
     }
+    srv->stream = workpool_new(cfg->stream_threads ? cfg->stream_threads : HTTP_STREAM_THREADS,
+                               SLOW_NICE, STREAM_MAX_QUEUED);
+    if (!srv->stream) {
+        rc = KH_ERR_NOMEM;
+        goto fail;
+    }
     if (cfg->serial.begin) {
         struct workpool_batch batch = {
             .max = cfg->serial.batch_max, .begin = conn_serial_begin, .end = conn_serial_end,
@@ -206,6 +212,7 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
     *out = srv;
     return KH_OK;
 fail:
+    workpool_free(srv->stream);
     workpool_free(srv->serial);
     workpool_free(srv->slow);
     router_free(srv->router);
@@ -239,12 +246,14 @@ void http_server_stop(struct http_server *srv)
      * close"); a client that stalls is cut off after the grace period. */
     wait_until(&srv->inflight, clock_mono_us() + HTTP_STOP_GRACE_US);
     /* A suspended connection must be resumed before MHD_stop_daemon, and a
-     * deferred job cannot be cancelled: wait for every one, without limit. */
+     * deferred job cannot be cancelled: wait for every one, without limit (a
+     * streamed body whose client stalls ends at the connection timeout). */
     atomic_store(&srv->stopping, true);
     wait_until(&srv->deferred, -1);
     MHD_stop_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* after quiesce the listening socket is ours again */
+    workpool_free(srv->stream);
     workpool_free(srv->serial);
     workpool_free(srv->slow);
     router_free(srv->router);

@@ -1,5 +1,5 @@
 /* server_internal.h - the server object and the libmicrohttpd callbacks that
- * drive one request (private to src/http: server.c and request.c). */
+ * drive one request (private to src/http: server.c, request.c, stream.c). */
 #ifndef KH_HTTP_SERVER_INTERNAL_H
 #define KH_HTTP_SERVER_INTERNAL_H
 
@@ -23,17 +23,81 @@
 #define SLOW_NICE 10
 #define SLOW_MAX_QUEUED 512
 #define SERIAL_MAX_QUEUED 4096
+/* Streamed bodies: each waits for a stream thread in a queue of this many
+ * (beyond: 503); each holds two buffers of STREAM_BUF bytes. */
+#define STREAM_MAX_QUEUED 64
+#define STREAM_BUF (64u * 1024)
+
+/* One request, from the URI log callback to the completion notice (request.c). */
+enum phase {
+    PH_NEW,      /* request line seen; the headers call has not come yet */
+    PH_BODY,     /* routed; reading the body (or discarding it after a rejection) */
+    PH_DEFERRED, /* suspended; the slow pool runs req->deferred, or the stream
+                  * thread finishes a streamed body */
+    PH_QUEUED,   /* a response is queued */
+};
+
+struct conn_state {
+    struct request req;
+    struct response res;
+    struct arena arena;
+    struct http_server *srv;
+    struct MHD_Connection *mhd;
+    const char *pattern; /* of the matched route, for on_response */
+    const struct route *route;
+    size_t path_len;
+    int64_t t0;
+    size_t discarded;
+    int status; /* of the queued response; 0 until then */
+    enum phase phase;
+    /* A response decided before the handler (404, 405, 413, ...), static text. */
+    int reject_status;
+    const char *reject_body;
+    const char *allow;
+    atomic_bool job_done; /* the deferred step returned: its response may be queued */
+    bool early;           /* a streamed route's handler answered at once: res is sent
+                           * once the body was read and dropped */
+    struct stream *stream; /* a streamed body being consumed (stream.c), or NULL */
+};
 
 /* The serial pool's batch hooks (request.c). */
 int conn_serial_begin(void *srv);
 int conn_serial_end(void *srv);
 void conn_serial_finish(void *conn_state, int failed);
 
+/* Responses (request.c). */
+enum MHD_Result conn_queue_static(struct conn_state *st, int status, const char *json,
+                                  const char *allow);
+enum MHD_Result conn_queue_reject(struct conn_state *st);
+enum MHD_Result conn_queue_handler_response(struct conn_state *st);
+/* Decides a static refusal, sent once the body was read and dropped. */
+void conn_reject(struct conn_state *st, int status, const char *body);
+/* Reports the request (on_response) and frees its state. */
+void conn_free(struct conn_state *st);
+extern const char CONN_BODY_413[], CONN_BODY_500[], CONN_BODY_503_BUSY[], CONN_BODY_503_STOP[];
+
+/* Streamed bodies (stream.c). Each returns what the access handler returns. */
+/* Headers in, route with `stream`: runs the accept step (the route's handler);
+ * a refusal sets st->early. */
+void stream_accept(struct conn_state *st);
+/* The body was accepted and is not over the limit: hands the stream to a
+ * stream thread (or decides a 503). */
+void stream_start(struct conn_state *st);
+/* A piece of the body of an accepted stream; leaves in *upload_size what it
+ * could not take yet (the connection is suspended until the consumer caught up). */
+enum MHD_Result stream_chunk(struct conn_state *st, const char *data, size_t *upload_size);
+/* The body is complete (or was dropped after a 413): waits for finish. */
+enum MHD_Result stream_complete(struct conn_state *st);
+/* The connection ended (completion notice): true if the caller frees st now,
+ * false if the stream thread still uses it and will free it. */
+bool stream_release(struct conn_state *st);
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct router *router;
     struct workpool *slow;
     struct workpool *serial; /* NULL without cfg.serial.begin */
+    struct workpool *stream; /* consumers of streamed bodies */
     struct http_config cfg;
     uint16_t port;
     /* Requests between the request line and their completion notice. */

@@ -26,6 +26,7 @@ struct import_csv {
     size_t off[IMPORT_N_FIELDS];
     size_t len[IMPORT_N_FIELDS];
     const char *row_error;
+    const char *row_error_field;
     /* The BOM: up to 3 first bytes held until they are known to be one or not. */
     char pre[3];
     size_t n_pre;
@@ -112,6 +113,7 @@ static void row_reset(struct import_csv *r)
     buf_reset(&r->row);
     r->col = 0;
     r->row_error = NULL;
+    r->row_error_field = NULL;
     memset(r->off, 0, sizeof r->off);
     memset(r->len, 0, sizeof r->len);
 }
@@ -131,8 +133,10 @@ static void on_field(void *s, size_t n, void *ctx)
     if (col >= r->n_columns)
         return; /* counted: a row error at its end */
     int f = r->column[col];
-    if (!r->row_error && !utf8_valid(s, n))
+    if (!r->row_error && !utf8_valid(s, n)) {
         r->row_error = "a field is not valid UTF-8";
+        r->row_error_field = FIELD_NAMES[f];
+    }
     r->off[f] = r->row.len;
     r->len[f] = n;
     if (buf_add(&r->row, s, n) || buf_addc(&r->row, '\0'))
@@ -156,8 +160,10 @@ static void split_roles(struct import_row *row, char *s)
         size_t n = strlen(s);
         while (n && is_blank(s[n - 1]))
             s[--n] = '\0';
-        if (n && row->n_roles == IMPORT_MAX_ROLES)
+        if (n && row->n_roles == IMPORT_MAX_ROLES) {
             row->error = "a row has more than 64 roles";
+            row->error_field = FIELD_NAMES[IMPORT_ROLES];
+        }
         else if (n)
             row->roles[row->n_roles++] = s;
         s = end ? end + 1 : NULL;
@@ -175,10 +181,13 @@ static void on_row(int term, void *ctx)
         row_reset(r);
         return;
     }
-    struct import_row row = {.number = ++r->rows, .error = r->row_error};
-    if (r->col != r->n_columns)
+    struct import_row row = {.number = ++r->rows, .error = r->row_error,
+                             .error_field = r->row_error_field};
+    if (r->col != r->n_columns) {
         row.error = r->col > r->n_columns ? "the row has more fields than the header"
                                           : "the row has fewer fields than the header";
+        row.error_field = NULL;
+    }
     for (size_t i = 0; i < r->n_columns && i < r->col; i++) {
         int f = r->column[i];
         row.present |= 1u << f;

@@ -45,7 +45,7 @@ static void set_fatal(struct import *imp, enum kh_status rc, const char *why)
     imp->why = imp->why_buf;
 }
 
-static void add_error(struct import *imp, size_t row, const char *message)
+static void add_error(struct import *imp, size_t row, const char *field, const char *message)
 {
     imp->res.failed++;
     if (imp->res.n_errors == IMPORT_MAX_ERRORS)
@@ -54,13 +54,15 @@ static void add_error(struct import *imp, size_t row, const char *message)
         imp->res.errors = arena_alloc(&imp->keep, IMPORT_MAX_ERRORS * sizeof *imp->res.errors);
     struct import_error *e = &imp->res.errors[imp->res.n_errors++];
     e->row = row;
+    e->field = field; /* a static name */
     e->message = arena_strdup(&imp->keep, message);
 }
 
 /* A text field of the row: NULL when absent or empty, else checked and copied. */
 static const char *text_field(struct import *imp, const struct import_row *row, enum import_field f,
-                              const char **err)
+                              const char **err, const char **err_field)
 {
+    *err_field = import_field_name(f); /* read only with *err */
     const char *v = row->value[f];
     size_t n = row->len[f];
     if (!v || n == 0)
@@ -101,23 +103,27 @@ static const char *check_roles(struct import *imp, const struct import_row *row,
     return NULL;
 }
 
-/* The row as an upsert into *u, or a sentence saying what is wrong with it. */
+/* The row as an upsert into *u, or a sentence saying what is wrong with it
+ * (and in *field the field it is about, or NULL). */
 static const char *check_row(struct import *imp, const struct import_row *row,
-                             struct user_upsert *u)
+                             struct user_upsert *u, const char **field)
 {
     const char *err = NULL;
-    const char *username = text_field(imp, row, IMPORT_USERNAME, &err);
-    const char *email = err ? NULL : text_field(imp, row, IMPORT_EMAIL, &err);
-    const char *first = err ? NULL : text_field(imp, row, IMPORT_FIRST_NAME, &err);
-    const char *last = err ? NULL : text_field(imp, row, IMPORT_LAST_NAME, &err);
+    const char *username = text_field(imp, row, IMPORT_USERNAME, &err, field);
+    const char *email = err ? NULL : text_field(imp, row, IMPORT_EMAIL, &err, field);
+    const char *first = err ? NULL : text_field(imp, row, IMPORT_FIRST_NAME, &err, field);
+    const char *last = err ? NULL : text_field(imp, row, IMPORT_LAST_NAME, &err, field);
     if (err)
         return err;
+    *field = import_field_name(username ? IMPORT_USERNAME : IMPORT_EMAIL);
     if (!username && !email)
         return "a row needs a username or an email";
     if (username && !manage_is_username(username))
         return "the username must be 1 to 255 printable characters without spaces";
+    *field = import_field_name(IMPORT_EMAIL);
     if (email && !manage_is_email(email))
         return "the email address is not valid";
+    *field = import_field_name(IMPORT_ROLES);
     char *id = arena_alloc(&imp->batch, 37);
     random_uuid(id);
     *u = (struct user_upsert){
@@ -152,17 +158,19 @@ static void count_outcome(struct import *imp, size_t row, const struct user_upse
     case UPSERT_CREATED: imp->res.created++; return;
     case UPSERT_UPDATED: imp->res.updated++; return;
     case UPSERT_UNKNOWN_ROLE:
-        add_error(imp, row,
+        add_error(imp, row, import_field_name(IMPORT_ROLES),
                   arena_printf(&imp->batch, "unknown role \"%s\"", u->roles[u->bad_role]));
         return;
     case UPSERT_DUPLICATE:
-        add_error(imp, row, "the same user is in an earlier row of the file");
+        add_error(imp, row, import_field_name(u->user.username ? IMPORT_USERNAME : IMPORT_EMAIL),
+                  "the same user is in an earlier row of the file");
         return;
     case UPSERT_EMAIL_AMBIGUOUS:
-        add_error(imp, row, "no username, and several users have this email");
+        add_error(imp, row, import_field_name(IMPORT_EMAIL),
+                  "no username, and several users have this email");
         return;
     }
-    add_error(imp, row, "the store gave an unknown outcome");
+    add_error(imp, row, NULL, "the store gave an unknown outcome");
 }
 
 /* Writes the pending rows (one store call) and counts what happened to each. */
@@ -201,9 +209,10 @@ static enum kh_status on_row(void *ctx, const struct import_row *row)
     if (imp->o.progress && imp->res.rows % IMPORT_PROGRESS_EVERY == 0)
         imp->o.progress(imp->o.progress_ctx, imp->res.rows);
     struct user_upsert *u = &imp->pending[imp->n_pending];
-    const char *err = row->error ? row->error : check_row(imp, row, u);
+    const char *field = row->error_field;
+    const char *err = row->error ? row->error : check_row(imp, row, u, &field);
     if (err)
-        add_error(imp, row->number, err);
+        add_error(imp, row->number, field, err);
     else
         imp->row_no[imp->n_pending++] = row->number;
     return ++imp->batch_rows == IMPORT_BATCH ? end_batch(imp) : KH_OK;
@@ -278,7 +287,15 @@ static void read_rest(struct import *imp)
     buf_free(&imp->json);
 }
 
-/* Commits, or rolls back a dry run or a failed atomic import. */
+/* The record hook (import_options.record), if any. */
+static void record(struct import *imp)
+{
+    if (!imp->fatal && imp->o.record && imp->o.record(imp->o.record_ctx, &imp->res))
+        set_fatal(imp, KH_ERR_STORE, "the store failed to record the import (see the log line)");
+}
+
+/* Commits, or rolls back a dry run or a failed atomic import; the record
+ * goes with the commit, or alone after a rollback. */
 static void end_tx(struct import *imp)
 {
     bool keep = !imp->fatal && !imp->o.dry_run && !(imp->o.atomic && imp->res.failed);
@@ -286,10 +303,18 @@ static void end_tx(struct import *imp)
         imp->res.created = imp->res.updated = 0;
         imp->res.rolled_back = true;
     }
-    if (!imp->in_tx)
+    if (imp->res.n_errors)
+        qsort(imp->res.errors, imp->res.n_errors, sizeof *imp->res.errors, by_row);
+    if (!imp->in_tx || !keep) {
+        if (imp->in_tx)
+            store_batch_abort(imp->s);
+        imp->in_tx = false;
+        record(imp);
         return;
+    }
+    record(imp);
     imp->in_tx = false;
-    if (!keep)
+    if (imp->fatal)
         store_batch_abort(imp->s);
     else if (store_batch_end(imp->s))
         set_fatal(imp, KH_ERR_STORE, "the store failed to commit the import (see the log line)");
@@ -307,8 +332,6 @@ enum kh_status import_finish(struct import *imp, struct import_result *out, cons
         *why = imp->why;
         return imp->fatal;
     }
-    if (imp->res.n_errors)
-        qsort(imp->res.errors, imp->res.n_errors, sizeof *imp->res.errors, by_row);
     *out = imp->res;
     return KH_OK;
 }

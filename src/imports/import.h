@@ -36,8 +36,12 @@
 #define IMPORT_BATCH 500          /* rows per store call */
 #define IMPORT_MAX_ERRORS 1000    /* row errors kept; more are only counted */
 #define IMPORT_PROGRESS_EVERY 10000
+/* The JSON document is parsed whole: at most this many bytes by default. */
+#define IMPORT_JSON_MAX (8 * 1024 * 1024)
 
 enum import_format { IMPORT_CSV, IMPORT_JSON };
+
+struct import_result;
 
 struct import_options {
     enum import_format format;
@@ -47,10 +51,20 @@ struct import_options {
     /* Called every IMPORT_PROGRESS_EVERY rows read, if set. */
     void (*progress)(void *ctx, size_t rows);
     void *progress_ctx;
+    /* If set, called once by import_finish with the import's record (errors
+     * in row order), inside the import's transaction just before its commit,
+     * or on its own after the rollback of a dry run or of an atomic import
+     * with failed rows: so that a store write of the record commits together
+     * with the users it counts. Not called when the import fails as a whole.
+     * Non-KH_OK: nothing of the import is written, import_finish fails with
+     * KH_ERR_STORE. */
+    enum kh_status (*record)(void *ctx, const struct import_result *r);
+    void *record_ctx;
 };
 
 struct import_error {
     size_t row;                   /* as in struct import_row */
+    const char *field;            /* the field it is about ("email", ...), or NULL */
     const char *message;
 };
 

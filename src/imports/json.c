@@ -39,6 +39,7 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
     json_t *v;
     json_object_foreach(obj, key, v) {
         int f = field_of(key);
+        row->error_field = f < 0 ? NULL : import_field_name(f); /* that of an error below */
         if (f < 0 && strlen(key) > 40)
             return "unknown field (fields: email, username, first_name, last_name, roles)";
         if (f < 0) {
@@ -71,6 +72,8 @@ static enum kh_status read_users(json_t *users, import_row_fn fn, void *ctx, cha
     json_array_foreach(users, i, obj) {
         struct import_row row = {.number = i + 1};
         row.error = read_user(&row, obj, row_buf, sizeof row_buf);
+        if (!row.error)
+            row.error_field = NULL;
         enum kh_status rc = fn(ctx, &row);
         if (rc) {
             snprintf(buf, why_len, "the import stopped at user %zu", i + 1);

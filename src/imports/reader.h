@@ -29,8 +29,6 @@ enum import_field {
 /* A CSV field longer than this stops the import (a field over 255 bytes is
  * only an error of its row). */
 #define IMPORT_CSV_FIELD_MAX (64 * 1024)
-/* The JSON document is parsed whole: at most this many bytes by default. */
-#define IMPORT_JSON_MAX (8 * 1024 * 1024)
 
 struct import_row {
     size_t number;                      /* CSV: data rows from 1; JSON: index + 1 */
@@ -41,6 +39,7 @@ struct import_row {
     const char *roles[IMPORT_MAX_ROLES];
     size_t n_roles;
     const char *error;                  /* this row cannot be read, or NULL */
+    const char *error_field;            /* the field `error` is about, or NULL */
 };
 
 /* Returns KH_OK to go on; any other status stops the reader with it. */

@@ -212,6 +212,31 @@ struct user_upsert {
     size_t bad_role;              /* UPSERT_UNKNOWN_ROLE: the index in roles */
 };
 
+/* The record of one import over the API (store_import_insert). */
+struct import_record_error {
+    int64_t row;                  /* CSV: data rows from 1; JSON: the user's index + 1 */
+    const char *field;            /* the field the error is about, or NULL */
+    const char *message;
+};
+
+struct import_record {
+    const char *id;               /* UUID */
+    int64_t realm_id;
+    const char *status;           /* "completed", "rolled_back" or "dry_run" */
+    const char *format;           /* "csv" or "json" */
+    bool dry_run;
+    bool atomic;
+    int64_t rows;                 /* rows read */
+    int64_t created;
+    int64_t updated;
+    int64_t failed;
+    const struct import_record_error *errors; /* the first failed rows, in row order */
+    size_t n_errors;
+    bool errors_truncated;        /* failed > n_errors */
+    int64_t created_at;
+    const char *created_by;       /* a user id, or "client:<client_id>" */
+};
+
 struct store;
 
 struct store_ops {
@@ -380,6 +405,15 @@ struct store_ops {
      * clients are skipped. */
     enum kh_status (*client_touch)(struct store *s, const struct client_use *uses, size_t n,
                                    int64_t min_interval);
+    /* imports over the API */
+    /* Stores the record and its errors (one transaction; inside a batch, a
+     * savepoint of it, so that the record commits with the users it counts).
+     * KH_ERR_CONFLICT if the id exists. */
+    enum kh_status (*import_insert)(struct store *s, const struct import_record *r);
+    /* The record `id` of the realm, errors included; KH_ERR_NOTFOUND for an
+     * unknown id or one of another realm. */
+    enum kh_status (*import_get)(struct store *s, struct arena *a, int64_t realm_id, const char *id,
+                                 struct import_record *out);
 };
 
 struct store {
@@ -447,5 +481,8 @@ void store_close(struct store *s);
 #define store_integration_list(s, ...) ((s)->ops->integration_list((s), __VA_ARGS__))
 #define store_integration_delete(s, ...) ((s)->ops->integration_delete((s), __VA_ARGS__))
 #define store_client_touch(s, ...) ((s)->ops->client_touch((s), __VA_ARGS__))
+/* imports over the API */
+#define store_import_insert(s, ...) ((s)->ops->import_insert((s), __VA_ARGS__))
+#define store_import_get(s, ...) ((s)->ops->import_get((s), __VA_ARGS__))
 
 #endif

@@ -102,6 +102,11 @@ enum sq_stmt {
     SQ_INTEGRATION_LIST,
     SQ_INTEGRATION_EXISTS,
     SQ_CLIENT_TOUCH,
+    /* imports over the API (imports.c) */
+    SQ_IMPORT_INSERT,
+    SQ_IMPORT_ERROR_INSERT,
+    SQ_IMPORT_GET,
+    SQ_IMPORT_ERRORS,
     SQ_COUNT
 };
 
@@ -263,5 +268,9 @@ enum kh_status sqlite_integration_list(struct store *s, struct arena *a, int64_t
 enum kh_status sqlite_integration_delete(struct store *s, int64_t realm_id, const char *client_id);
 enum kh_status sqlite_client_touch(struct store *s, const struct client_use *uses, size_t n,
                                    int64_t min_interval);
+/* imports over the API (imports.c) */
+enum kh_status sqlite_import_insert(struct store *s, const struct import_record *r);
+enum kh_status sqlite_import_get(struct store *s, struct arena *a, int64_t realm_id,
+                                 const char *id, struct import_record *out);
 
 #endif

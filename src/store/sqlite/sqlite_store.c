@@ -69,4 +69,7 @@ const struct store_ops store_sqlite_ops = {
     .integration_list = sqlite_integration_list,
     .integration_delete = sqlite_integration_delete,
     .client_touch = sqlite_client_touch,
+    /* imports over the API */
+    .import_insert = sqlite_import_insert,
+    .import_get = sqlite_import_get,
 };

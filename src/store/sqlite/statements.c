@@ -21,6 +21,8 @@
     "offline_idle_ttl, created_at, refresh_grace"
 #define SESSION_COLS "id, realm_id, user_id, client_id, offline, created_at, expires_at, " \
     "revoked_at"
+#define IMPORT_COLS "id, realm_id, status, format, dry_run, atomic, rows, created, updated, " \
+    "failed, errors_truncated, created_at, created_by"
 #define ACCESS_COLS "hash, realm_id, client_id, subject, user_id, session_id, scope, " \
     "issued_at, expires_at, revoked_at"
 
@@ -256,4 +258,14 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_CLIENT_TOUCH] =
         "UPDATE clients SET last_used_at = ?3 "
         "WHERE realm_id = ?1 AND client_id = ?2 AND last_used_at <= ?3 - ?4",
+    /* Imports over the API (imports.c): a record and its first row errors. */
+    [SQ_IMPORT_INSERT] =
+        "INSERT INTO imports (" IMPORT_COLS ") "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [SQ_IMPORT_ERROR_INSERT] =
+        "INSERT INTO import_errors (import_id, seq, row, field, message) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQ_IMPORT_GET] = "SELECT " IMPORT_COLS " FROM imports WHERE realm_id = ?1 AND id = ?2",
+    [SQ_IMPORT_ERRORS] =
+        "SELECT row, field, message FROM import_errors WHERE import_id = ?1 ORDER BY seq",
 };
