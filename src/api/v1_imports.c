@@ -11,9 +11,7 @@
  * is written. The record of the import (dry runs too) is stored in the
  * import's own transaction, so that it commits with the users it counts.
  *
- * CSV is parsed as it arrives (flat memory). JSON is parsed whole by jansson,
- * so its body limit is the lower of --max-import-bytes and IMPORT_JSON_MAX
- * (8 MiB); beyond, 413. */
+ * CSV and JSON alike are parsed as they arrive (flat memory). */
 #include <string.h>
 #include "api/admin_common.h"
 #include "core/clock.h"
@@ -65,9 +63,6 @@ static enum http_result accept_import(struct request *req, struct response *res)
         query_bool(req, res, "atomic", &call->o.atomic))
         return HTTP_DONE;
     uint64_t max = api->max_import_bytes ? api->max_import_bytes : API_MAX_IMPORT_BYTES;
-    if (call->o.format == IMPORT_JSON && max > IMPORT_JSON_MAX)
-        max = IMPORT_JSON_MAX; /* jansson reads the document whole */
-    call->o.json_max = (size_t)max;
     req->body_max = max;
     api_note(req)->pending = call;
     return HTTP_DEFER;

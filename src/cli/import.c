@@ -16,7 +16,7 @@ static const char USAGE[] =
     "Creates or updates users from a file: by username (case-insensitive), else by email.\n"
     "CSV: a header row naming some of email, username, first_name, last_name, roles (roles\n"
     "separated by ';'). JSON: {\"users\":[{\"email\":…,\"username\":…,\"first_name\":…,\n"
-    "\"last_name\":…,\"roles\":[…]}]}, at most 8 MiB (use CSV for larger imports).\n"
+    "\"last_name\":…,\"roles\":[…]}]}. Both are read as a stream: memory stays flat.\n"
     "A bad row is reported with its number and the other rows are imported.\n"
     "\n"
     "  --format F   csv or json (default: from the file's extension; needed for - (stdin))\n"

@@ -20,7 +20,7 @@ struct import {
     struct import_options o;
     int64_t now;
     struct import_csv *csv;
-    struct buf json;
+    struct import_json *json;
     /* The rows waiting for the next store call; their strings in `batch`. */
     struct arena batch;
     struct user_upsert pending[IMPORT_BATCH];
@@ -227,15 +227,13 @@ enum kh_status import_new(struct store *s, int64_t realm_id, const struct import
     imp->s = s;
     imp->realm_id = realm_id;
     imp->o = *o;
-    if (!imp->o.json_max)
-        imp->o.json_max = IMPORT_JSON_MAX;
     imp->now = clock_now();
     arena_init(&imp->batch);
     arena_init(&imp->keep);
-    buf_init(&imp->json, imp->o.json_max);
     random_uuid(imp->res.id);
     imp->res.dry_run = o->dry_run;
-    if (o->format == IMPORT_CSV && !(imp->csv = import_csv_new(on_row, imp))) {
+    if (o->format == IMPORT_CSV ? !(imp->csv = import_csv_new(on_row, imp))
+                                : !(imp->json = import_json_new(on_row, imp))) {
         import_free(imp);
         return KH_ERR_NOMEM;
     }
@@ -251,16 +249,10 @@ enum kh_status import_feed(struct import *imp, const void *data, size_t n)
         return imp->fatal;
     const char *why = NULL;
     enum kh_status rc;
-    if (imp->o.format == IMPORT_CSV) {
-        if ((rc = import_csv_feed(imp->csv, data, n, &why)))
-            set_fatal(imp, rc, why);
-    } else if (buf_add(&imp->json, data, n)) {
-        char msg[128];
-        snprintf(msg, sizeof msg,
-                 "the JSON document is larger than %zu bytes; import large files as CSV",
-                 imp->o.json_max);
-        set_fatal(imp, KH_ERR_TOOBIG, msg);
-    }
+    rc = imp->o.format == IMPORT_CSV ? import_csv_feed(imp->csv, data, n, &why)
+                                     : import_json_feed(imp->json, data, n, &why);
+    if (rc)
+        set_fatal(imp, rc, why);
     return imp->fatal;
 }
 
@@ -274,17 +266,12 @@ static int by_row(const void *a, const void *b)
 static void read_rest(struct import *imp)
 {
     const char *why = NULL;
-    char buf[256];
-    enum kh_status rc;
-    if (imp->o.format == IMPORT_CSV)
-        rc = import_csv_finish(imp->csv, &why);
-    else
-        rc = import_json_parse(imp->json.data, imp->json.len, on_row, imp, buf, sizeof buf, &why);
+    enum kh_status rc = imp->o.format == IMPORT_CSV ? import_csv_finish(imp->csv, &why)
+                                                    : import_json_finish(imp->json, &why);
     if (rc)
         set_fatal(imp, rc, why);
     if (!imp->fatal)
         (void)end_batch(imp);
-    buf_free(&imp->json);
 }
 
 /* The record hook (import_options.record), if any. */
@@ -343,7 +330,7 @@ void import_free(struct import *imp)
     if (imp->in_tx)
         store_batch_abort(imp->s);
     import_csv_free(imp->csv);
-    buf_free(&imp->json);
+    import_json_free(imp->json);
     arena_free(&imp->batch);
     arena_free(&imp->keep);
     free(imp);

@@ -18,9 +18,8 @@
  * reports the same counts. The write transaction is held from the first
  * batch to import_finish (other writers of the store wait meanwhile).
  *
- * Memory: flat for CSV (one batch of rows, one row of the reader, at most
- * IMPORT_MAX_ERRORS messages kept); JSON documents are parsed whole, up to
- * json_max bytes.
+ * Memory: flat (one batch of rows, one row or JSON user of the reader, at
+ * most IMPORT_MAX_ERRORS messages kept), however long the input.
  *
  * Threads: every call of one import on the same thread (the store keeps its
  * transaction per thread). Different imports on different threads are fine. */
@@ -36,8 +35,6 @@
 #define IMPORT_BATCH 500          /* rows per store call */
 #define IMPORT_MAX_ERRORS 1000    /* row errors kept; more are only counted */
 #define IMPORT_PROGRESS_EVERY 10000
-/* The JSON document is parsed whole: at most this many bytes by default. */
-#define IMPORT_JSON_MAX (8 * 1024 * 1024)
 
 enum import_format { IMPORT_CSV, IMPORT_JSON };
 
@@ -47,7 +44,6 @@ struct import_options {
     enum import_format format;
     bool dry_run;                 /* check everything, write nothing */
     bool atomic;                  /* one failed row: nothing written */
-    size_t json_max;              /* 0: IMPORT_JSON_MAX */
     /* Called every IMPORT_PROGRESS_EVERY rows read, if set. */
     void (*progress)(void *ctx, size_t rows);
     void *progress_ctx;

@@ -1,8 +1,45 @@
-/* json.c - the JSON reader of imports: {"users":[…]} parsed whole by jansson. */
+/* json.c - the JSON reader of imports: {"users":[…]} read as it arrives.
+ *
+ * A small scanner walks the document's frame byte by byte — the object, its one
+ * key "users", the array — and cuts out each element of the array (tracking
+ * strings, escapes and nesting); jansson then parses that one element. Memory
+ * stays within one user however long the document is. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "core/buf.h"
 #include "imports/reader.h"
+
+#define FRAME_ERROR "the JSON document must be {\"users\":[…]} and nothing else"
+
+enum scan_state {
+    S_BEFORE_OBJECT, /* '{' */
+    S_BEFORE_KEY,    /* '"' */
+    S_KEY,           /* the rest of users" */
+    S_COLON,
+    S_BEFORE_ARRAY,  /* '[' */
+    S_FIRST,         /* an element or ']' */
+    S_NEXT,          /* an element after ',' */
+    S_ELEMENT,       /* inside an element */
+    S_AFTER_ELEMENT, /* ',' or ']' */
+    S_AFTER_ARRAY,   /* '}' */
+    S_DONE,          /* whitespace only */
+};
+
+struct import_json {
+    import_row_fn fn;
+    void *ctx;
+    enum scan_state state;
+    size_t key_pos;        /* bytes of KEY_REST matched */
+    struct buf element;    /* the element being cut out */
+    unsigned depth;        /* of objects and arrays inside it */
+    bool in_string, escaped;
+    size_t rows;           /* elements handed over */
+    char why[256];
+};
+
+static const char KEY_REST[] = "users\"";
 
 static int field_of(const char *key)
 {
@@ -63,44 +100,192 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
     return NULL;
 }
 
-static enum kh_status read_users(json_t *users, import_row_fn fn, void *ctx, char *buf,
-                                 size_t why_len, const char **why)
+static bool is_ws(char c)
 {
-    size_t i;
-    json_t *obj;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+struct import_json *import_json_new(import_row_fn fn, void *ctx)
+{
+    struct import_json *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->fn = fn;
+    r->ctx = ctx;
+    buf_init(&r->element, IMPORT_JSON_USER_MAX);
+    return r;
+}
+
+void import_json_free(struct import_json *r)
+{
+    if (!r)
+        return;
+    buf_free(&r->element);
+    free(r);
+}
+
+static enum kh_status fail(struct import_json *r, enum kh_status rc, const char *why,
+                           const char **out)
+{
+    if (why != r->why)
+        snprintf(r->why, sizeof r->why, "%s", why);
+    *out = r->why;
+    return rc;
+}
+
+/* Parses the element cut out and hands its row over. */
+static enum kh_status emit(struct import_json *r, const char **why)
+{
+    json_error_t err;
+    json_t *v = json_loadb(r->element.data ? r->element.data : "", r->element.len,
+                           JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    size_t number = ++r->rows;
+    r->element.len = 0;
+    if (!v) {
+        snprintf(r->why, sizeof r->why, "the JSON is malformed in user %zu, column %d: %s",
+                 number, err.column, err.text);
+        return fail(r, KH_ERR_INVALID, r->why, why);
+    }
     char row_buf[160];
-    json_array_foreach(users, i, obj) {
-        struct import_row row = {.number = i + 1};
-        row.error = read_user(&row, obj, row_buf, sizeof row_buf);
-        if (!row.error)
-            row.error_field = NULL;
-        enum kh_status rc = fn(ctx, &row);
-        if (rc) {
-            snprintf(buf, why_len, "the import stopped at user %zu", i + 1);
-            *why = buf;
-            return rc;
-        }
+    struct import_row row = {.number = number};
+    row.error = read_user(&row, v, row_buf, sizeof row_buf);
+    if (!row.error)
+        row.error_field = NULL;
+    enum kh_status rc = r->fn(r->ctx, &row);
+    json_decref(v);
+    if (rc) {
+        snprintf(r->why, sizeof r->why, "the import stopped at user %zu", number);
+        return fail(r, rc, r->why, why);
     }
     return KH_OK;
 }
 
-enum kh_status import_json_parse(const void *data, size_t n, import_row_fn fn, void *ctx,
-                                 char *buf, size_t why_len, const char **why)
+/* One byte inside an element. The element ends at its closing } or ] (an
+ * object or array), or just before the ',' or ']' that follows a scalar
+ * (which then is no row but an error of one: "a user must be an object"). */
+static enum kh_status element_byte(struct import_json *r, char c, const char **why)
 {
-    json_error_t err;
-    json_t *doc = json_loadb(data, n, JSON_REJECT_DUPLICATES, &err);
-    if (!doc) {
-        snprintf(buf, why_len, "the JSON is malformed at line %d, column %d: %s", err.line,
-                 err.column, err.text);
-        *why = buf;
-        return KH_ERR_INVALID;
+    if (r->in_string) {
+        if (r->escaped)
+            r->escaped = false;
+        else if (c == '\\')
+            r->escaped = true;
+        else if (c == '"')
+            r->in_string = false;
+    } else if (r->depth == 0 && (c == ',' || c == ']')) { /* after a scalar */
+        enum kh_status rc = emit(r, why);
+        r->state = c == ',' ? S_NEXT : S_AFTER_ARRAY;
+        return rc;
+    } else if (c == '"') {
+        r->in_string = true;
+    } else if (c == '{' || c == '[') {
+        r->depth++;
+    } else if (c == '}' || c == ']') {
+        if (r->depth == 0)
+            return fail(r, KH_ERR_INVALID, "the JSON is malformed: an unbalanced } in the users",
+                        why);
+        r->depth--;
     }
-    enum kh_status rc = KH_ERR_INVALID;
-    json_t *users = json_object_get(doc, "users");
-    if (!json_is_object(doc) || json_object_size(doc) != 1 || !json_is_array(users))
-        *why = "the JSON document must be {\"users\":[…]} and nothing else";
-    else
-        rc = read_users(users, fn, ctx, buf, why_len, why);
-    json_decref(doc);
-    return rc;
+    if (buf_add(&r->element, &c, 1)) {
+        snprintf(r->why, sizeof r->why, "user %zu is longer than %d bytes", r->rows + 1,
+                 IMPORT_JSON_USER_MAX);
+        return fail(r, KH_ERR_TOOBIG, r->why, why);
+    }
+    if (!r->in_string && r->depth == 0 && (c == '}' || c == ']')) {
+        r->state = S_AFTER_ELEMENT;
+        return emit(r, why);
+    }
+    return KH_OK;
+}
+
+/* Starts an element with its first byte c. */
+static enum kh_status element_start(struct import_json *r, char c, const char **why)
+{
+    r->state = S_ELEMENT;
+    r->depth = 0;
+    r->in_string = r->escaped = false;
+    return element_byte(r, c, why);
+}
+
+static enum kh_status frame_byte(struct import_json *r, char c, const char **why)
+{
+    if (r->state == S_ELEMENT)
+        return element_byte(r, c, why);
+    if (r->state == S_KEY) {
+        if (c != KEY_REST[r->key_pos])
+            return fail(r, KH_ERR_INVALID, FRAME_ERROR, why);
+        if (!KEY_REST[++r->key_pos])
+            r->state = S_COLON;
+        return KH_OK;
+    }
+    if (is_ws(c))
+        return KH_OK;
+    switch (r->state) {
+    case S_BEFORE_OBJECT:
+        if (c != '{')
+            break;
+        r->state = S_BEFORE_KEY;
+        return KH_OK;
+    case S_BEFORE_KEY:
+        if (c != '"')
+            break;
+        r->state = S_KEY;
+        return KH_OK;
+    case S_COLON:
+        if (c != ':')
+            break;
+        r->state = S_BEFORE_ARRAY;
+        return KH_OK;
+    case S_BEFORE_ARRAY:
+        if (c != '[')
+            break;
+        r->state = S_FIRST;
+        return KH_OK;
+    case S_FIRST:
+        if (c == ']') {
+            r->state = S_AFTER_ARRAY;
+            return KH_OK;
+        }
+        return element_start(r, c, why);
+    case S_NEXT:
+        if (c == ']')
+            return fail(r, KH_ERR_INVALID, "the JSON is malformed: a comma before ]", why);
+        return element_start(r, c, why);
+    case S_AFTER_ELEMENT:
+        if (c == ',' || c == ']') {
+            r->state = c == ',' ? S_NEXT : S_AFTER_ARRAY;
+            return KH_OK;
+        }
+        return fail(r, KH_ERR_INVALID, "the JSON is malformed: expected , or ] after a user", why);
+    case S_AFTER_ARRAY:
+        if (c != '}')
+            break;
+        r->state = S_DONE;
+        return KH_OK;
+    default:
+        break;
+    }
+    return fail(r, KH_ERR_INVALID, FRAME_ERROR, why);
+}
+
+enum kh_status import_json_feed(struct import_json *r, const void *data, size_t n,
+                                const char **why)
+{
+    const char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        enum kh_status rc = frame_byte(r, p[i], why);
+        if (rc)
+            return rc;
+    }
+    return KH_OK;
+}
+
+enum kh_status import_json_finish(struct import_json *r, const char **why)
+{
+    if (r->state != S_DONE)
+        return fail(r, KH_ERR_INVALID, r->state == S_BEFORE_OBJECT && r->rows == 0
+                                           ? "the JSON document is empty"
+                                           : "the JSON document ends before its end",
+                    why);
+    return KH_OK;
 }

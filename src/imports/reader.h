@@ -64,11 +64,19 @@ enum kh_status import_csv_finish(struct import_csv *r, const char **why) KH_MUST
 void import_csv_free(struct import_csv *r);
 
 /* JSON {"users":[{"email":…,"username":…,"first_name":…,"last_name":…,
- * "roles":[…]}]} parsed whole by jansson (JSON_REJECT_DUPLICATES). Values are
- * strings or null; another key in a user is an error of that row. *why is a
- * static string or one in buf[why_len]. */
-enum kh_status import_json_parse(const void *data, size_t n, import_row_fn fn, void *ctx,
-                                 char *buf, size_t why_len, const char **why) KH_MUST_CHECK;
+ * "roles":[…]}]}, fed in chunks of any size like CSV: each user is parsed by
+ * jansson (JSON_REJECT_DUPLICATES) as soon as it has arrived, so memory stays
+ * within one user (at most IMPORT_JSON_USER_MAX bytes). Values are strings or
+ * null; another key in a user, or a user that is no object, is an error of
+ * that row; malformed JSON stops the reader. */
+#define IMPORT_JSON_USER_MAX (64 * 1024)
+struct import_json;
+struct import_json *import_json_new(import_row_fn fn, void *ctx);
+enum kh_status import_json_feed(struct import_json *r, const void *data, size_t n,
+                                const char **why) KH_MUST_CHECK;
+/* The end of the input: the document must be complete. */
+enum kh_status import_json_finish(struct import_json *r, const char **why) KH_MUST_CHECK;
+void import_json_free(struct import_json *r);
 
 
 #endif

@@ -254,14 +254,6 @@ static void test_json(void **state)
     assert_string_equal(roles_of(f, "j1"), "reader");
     assert_int_equal(run(f, IMPORT_JSON, "{\"users\":[{\"username\":1}", false, false),
                      KH_ERR_INVALID);
-    /* Over the cap: refused whole. */
-    import_free(f->imp);
-    struct import_options o = {.format = IMPORT_JSON, .json_max = 16};
-    assert_int_equal(import_new(f->s, f->realm.id, &o, &f->imp), KH_OK);
-    const char *doc = "{\"users\":[{\"username\":\"toolong\"}]}";
-    assert_int_equal(import_feed(f->imp, doc, strlen(doc)), KH_ERR_TOOBIG);
-    assert_int_equal(import_finish(f->imp, &f->res, &f->why), KH_ERR_TOOBIG);
-    assert_non_null(strstr(f->why, "larger than 16 bytes"));
 }
 
 int main(void)

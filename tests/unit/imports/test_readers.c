@@ -174,11 +174,35 @@ static void test_csv_field_cap(void **state)
     free(in);
 }
 
+/* Fed in pieces of `chunk` bytes, so that every frame and element boundary
+ * falls inside a piece somewhere. */
+static enum kh_status json_read_by(const char *s, size_t chunk, struct got *g, const char **why)
+{
+    memset(g, 0, sizeof *g);
+    struct import_json *r = import_json_new(collect, g);
+    assert_non_null(r);
+    enum kh_status rc = KH_OK;
+    for (size_t off = 0, n = strlen(s); off < n && !rc; off += chunk)
+        rc = import_json_feed(r, s + off, n - off < chunk ? n - off : chunk, why);
+    if (!rc)
+        rc = import_json_finish(r, why);
+    static char kept[256]; /* *why belongs to the reader */
+    if (rc) {
+        snprintf(kept, sizeof kept, "%s", *why);
+        *why = kept;
+    }
+    import_json_free(r);
+    return rc;
+}
+
 static enum kh_status json_read(const char *s, struct got *g, const char **why)
 {
-    static char buf[256];
-    memset(g, 0, sizeof *g);
-    return import_json_parse(s, strlen(s), collect, g, buf, sizeof buf, why);
+    struct got whole;
+    const char *why_whole = NULL;
+    enum kh_status rc = json_read_by(s, strlen(s) + 1, &whole, &why_whole);
+    assert_int_equal(json_read_by(s, 1, g, why), rc); /* byte by byte: the same */
+    assert_int_equal(g->n, whole.n);
+    return rc;
 }
 
 static void test_json_rows(void **state)
@@ -212,13 +236,60 @@ static void test_json_whole_errors(void **state)
     struct got g;
     const char *why = NULL;
     assert_int_equal(json_read("{\"users\":[], \"users\":[]}", &g, &why), KH_ERR_INVALID);
-    assert_non_null(strstr(why, "malformed"));
+    assert_non_null(strstr(why, "nothing else"));
+    assert_int_equal(json_read("{\"users\":[{\"username\":\"a\"},]}", &g, &why),
+                     KH_ERR_INVALID);
+    assert_non_null(strstr(why, "comma"));
+    assert_int_equal(json_read("{\"users\":[{\"username\":\"a\",\"username\":\"b\"}]}", &g,
+                               &why), KH_ERR_INVALID); /* duplicate key inside a user */
+    assert_non_null(strstr(why, "malformed in user 1"));
+    assert_int_equal(json_read("{\"users\":[{\"username\":\"a\"} {}]}", &g, &why),
+                     KH_ERR_INVALID);
+    assert_int_equal(json_read("{\"users\":[]} x", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("{\"users\":[]}}", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("{\"users\":[}]}", &g, &why), KH_ERR_INVALID);
+    assert_int_equal(json_read("", &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "empty"));
+    assert_int_equal(json_read("{\"users\":[{\"username\":\"\xff\"}]}", &g, &why),
+                     KH_ERR_INVALID); /* bad UTF-8 */
     assert_int_equal(json_read("{\"users\":[], \"x\":1}", &g, &why), KH_ERR_INVALID);
     assert_int_equal(json_read("[]", &g, &why), KH_ERR_INVALID);
     assert_int_equal(json_read("{\"users\":{}}", &g, &why), KH_ERR_INVALID);
     assert_int_equal(json_read("{\"users\":[", &g, &why), KH_ERR_INVALID);
-    assert_int_equal(json_read("{\"users\":[]}", &g, &why), KH_OK);
+    assert_int_equal(json_read(" {\"users\" : [ ] } \n", &g, &why), KH_OK);
     assert_int_equal(g.n, 0);
+}
+
+/* Brackets, braces, quotes and escapes inside strings do not end a user. */
+static void test_json_strings_inside_users(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(json_read("{\"users\":[{\"username\":\"a]}\\\"\\\\\",\"roles\":[\"[x]\"]},"
+                               "{\"username\":\"b,{\"}, \"s\" ,null]}", &g, &why), KH_OK);
+    assert_int_equal(g.n, 4);
+    assert_string_equal(g.rows[0].value[IMPORT_USERNAME], "a]}\"\\");
+    assert_string_equal(g.rows[1].value[IMPORT_USERNAME], "b,{");
+    assert_non_null(strstr(g.rows[2].error, "object"));
+    assert_non_null(strstr(g.rows[3].error, "object"));
+}
+
+/* One user may be long; one too long stops the reader, whatever came before. */
+static void test_json_user_cap(void **state)
+{
+    (void)state;
+    size_t n = IMPORT_JSON_USER_MAX + 64;
+    char *in = malloc(n + 64);
+    assert_non_null(in);
+    int head = snprintf(in, 64, "{\"users\":[{\"username\":\"");
+    memset(in + head, 'a', n);
+    memcpy(in + head + n, "\"}]}", 5);
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(json_read(in, &g, &why), KH_ERR_TOOBIG);
+    assert_non_null(strstr(why, "user 1 is longer than"));
+    free(in);
 }
 
 static void test_utf8(void **state)
@@ -236,7 +307,9 @@ int main(void)
         cmocka_unit_test(test_csv_quoting_bom_crlf), cmocka_unit_test(test_csv_lf_no_final_newline),
         cmocka_unit_test(test_csv_row_errors),       cmocka_unit_test(test_csv_whole_errors),
         cmocka_unit_test(test_csv_field_cap),        cmocka_unit_test(test_json_rows),
-        cmocka_unit_test(test_json_whole_errors),    cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_json_whole_errors),
+        cmocka_unit_test(test_json_strings_inside_users),
+        cmocka_unit_test(test_json_user_cap),    cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
