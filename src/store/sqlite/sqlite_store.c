@@ -58,4 +58,10 @@ const struct store_ops store_sqlite_ops = {
     .user_upsert_begin = sqlite_user_upsert_begin,
     .user_upsert = sqlite_user_upsert,
     .role_list = sqlite_role_list,
+    /* audit log */
+    .audit_append = sqlite_audit_append,
+    .audit_head = sqlite_audit_head,
+    .audit_list = sqlite_audit_list,
+    .audit_checkpoint_find = sqlite_audit_checkpoint_find,
+    .audit_purge = sqlite_audit_purge,
 };
