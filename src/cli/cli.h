@@ -68,6 +68,12 @@ int cli_parse(int argc, char **argv, const char *usage, const struct option *lon
 typedef int (*cli_store_fn)(struct store *s, const uint8_t *master, struct arena *a, void *ctx);
 int cli_with_store(const char *db_flag, cli_store_fn fn, void *ctx);
 
+/* Records a change the command made in the audit log of `realm` (actor
+ * "cli", no ip) and waits until it is stored. CLI_OK, or CLI_FAIL after
+ * saying that the change was made but its event could not be stored. */
+int cli_audit_change(struct store *s, const char *realm, const char *type, const char *target,
+              const char *detail);
+
 /* Prints the JSON object built by fn followed by a newline. */
 struct jsonw;
 void cli_print_json(void (*fn)(struct jsonw *w, const void *ctx), const void *ctx);

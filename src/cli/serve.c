@@ -19,7 +19,7 @@ static const char USAGE[] =
     "usage: keyhold serve [--listen ADDR:PORT] [--db FILE] [--public-url URL]\n"
     "                     [--tls-cert FILE --tls-key FILE] [--default-realm NAME]\n"
     "                     [--insecure-http] [--log-level LEVEL] [--threads N]\n"
-    "                     [--purge-interval SECONDS]\n"
+    "                     [--purge-interval SECONDS] [--audit-retention-days N]\n"
     "\n"
     "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
     "                        IPv6 as [::1]:8080)\n"
@@ -36,6 +36,10 @@ static const char USAGE[] =
     "                        (KEYHOLD_THREADS, default: one per core)\n"
     "  --purge-interval S    delete expired tokens and ended sessions every S seconds, in\n"
     "                        small batches (KEYHOLD_PURGE_INTERVAL, default 60; 0: never)\n"
+    "  --audit-retention-days N  purge audit events older than N days (fractions allowed),\n"
+    "                        checked every purge interval (60 s if that is 0), leaving a\n"
+    "                        signed checkpoint (KEYHOLD_AUDIT_RETENTION_DAYS, default 90;\n"
+    "                        0: keep them forever)\n"
     "\n"
     "On an empty database the default realm is bootstrapped with an `admin` role and\n"
     "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
@@ -56,6 +60,7 @@ struct serve_opts {
     const char *log_level;
     const char *threads;
     const char *purge_interval;
+    const char *audit_retention;
     bool insecure_http;
 };
 
@@ -78,6 +83,7 @@ static int on_opt(int c, const char *arg, void *ctx)
     case 'v': o->log_level = arg; return 0;
     case 't': o->threads = arg; return 0;
     case 'p': o->purge_interval = arg; return 0;
+    case 'a': o->audit_retention = arg; return 0;
     case 'i': o->insecure_http = true; return 0;
     }
     return -1;
@@ -145,6 +151,7 @@ struct server_state {
     struct serve_opts *o;
     struct http_config cfg;
     unsigned purge_interval; /* seconds; 0: no purge thread */
+    int64_t audit_retention; /* seconds; 0: audit events are kept forever */
     char host[256];
     char *public_url;
     char *cert;
@@ -177,6 +184,18 @@ static int configure(struct server_state *st)
         if (errno || *end || end == o->purge_interval || p < 0 || p > 86400)
             return cli_usage_error(USAGE, "--purge-interval takes seconds from 0 (never) to 86400");
         st->purge_interval = (unsigned)p;
+    }
+    st->audit_retention = (int64_t)AUDIT_RETENTION_DAYS_DEFAULT * 86400;
+    if (o->audit_retention) {
+        char *end;
+        errno = 0;
+        double days = strtod(o->audit_retention, &end);
+        if (errno || *end || end == o->audit_retention || !(days >= 0 && days <= 36500))
+            return cli_usage_error(USAGE, "--audit-retention-days takes days from 0 (forever) "
+                                          "to 36500, e.g. 90 or 0.5");
+        st->audit_retention = (int64_t)(days * 86400);
+        if (days > 0 && st->audit_retention == 0)
+            st->audit_retention = 1;
     }
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(USAGE, "--tls-cert and --tls-key go together");
@@ -247,6 +266,8 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
         keyring_free(api.oauth.keyring);
         return cli_fail("cannot start the audit log");
     }
+    audit_set_retention(api.oauth.audit, master, st->audit_retention,
+                        st->purge_interval ? st->purge_interval : PURGE_INTERVAL_DEFAULT);
     st->cfg.routes = api_routes(&st->cfg.n_routes);
     st->cfg.app = &api;
     st->cfg.on_response = api_on_response;
@@ -286,6 +307,7 @@ int cli_serve(int argc, char **argv)
         {"tls-key", required_argument, NULL, 'k'},  {"default-realm", required_argument, NULL, 'r'},
         {"log-level", required_argument, NULL, 'v'}, {"threads", required_argument, NULL, 't'},
         {"insecure-http", no_argument, NULL, 'i'},  {"purge-interval", required_argument, NULL, 'p'},
+        {"audit-retention-days", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -298,6 +320,7 @@ int cli_serve(int argc, char **argv)
         .log_level = env_or("KEYHOLD_LOG_LEVEL", NULL),
         .threads = env_or("KEYHOLD_THREADS", NULL),
         .purge_interval = env_or("KEYHOLD_PURGE_INTERVAL", NULL),
+        .audit_retention = env_or("KEYHOLD_AUDIT_RETENTION_DAYS", NULL),
         .insecure_http = strcmp(env_or("KEYHOLD_INSECURE_HTTP", "0"), "1") == 0,
     };
     int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, NULL, 0);
