@@ -22,6 +22,7 @@ int cli_user(int argc, char **argv);
 int cli_client(int argc, char **argv);
 int cli_key(int argc, char **argv);
 int cli_import(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 /* "keyhold: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
