@@ -139,6 +139,8 @@ enum http_result api_admin_users_list(struct request *req, struct response *res)
 enum http_result api_admin_users_create(struct request *req, struct response *res);
 enum http_result api_admin_user_get(struct request *req, struct response *res);
 enum http_result api_admin_user_password(struct request *req, struct response *res);
+/* audit log (admin_events.c) */
+enum http_result api_admin_events_list(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -34,6 +34,8 @@ static const struct route ROUTES[] = {
     {"POST", "/admin/realms/{realm}/users", api_admin_users_create, JSON, NULL},
     {"GET", "/admin/realms/{realm}/users/{id}", api_admin_user_get, 0, NULL},
     {"PUT", "/admin/realms/{realm}/users/{id}/password", api_admin_user_password, JSON, NULL},
+    /* audit log */
+    {"GET", "/admin/realms/{realm}/events", api_admin_events_list, 0, NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -23,6 +23,10 @@
 #include "core/log.h"
 
 #define RETRY_FIRST_MS 100
+/* How long the writer lets events gather after the first one arrives: one
+ * transaction for many events instead of one each (a commit, its file locks
+ * and WAL write cost far more than an insert). Flushes cut it short. */
+#define LINGER_MS 20
 #define CONFLICT_RETRIES 8
 #define CLOSE_GIVE_UP_S 10
 
@@ -62,6 +66,7 @@ struct audit {
     uint64_t lost;
     int64_t failing_since_us; /* monotonic time of the first failure in a row; 0: none */
     bool writer_waits;    /* the writer sleeps on `work`: producers signal */
+    size_t flushers;      /* threads in audit_flush(): no lingering */
     bool stop;
     /* retention, set once before traffic */
     bool keyed;
@@ -156,7 +161,7 @@ void audit_record(struct audit *au, const struct audit_event *ev)
     au->ring[(au->first + au->len) % AUDIT_QUEUE_MAX] = q;
     au->len++;
     au->recorded++;
-    if (au->writer_waits)
+    if (au->writer_waits || au->len == AUDIT_BATCH_MAX)
         pthread_cond_signal(&au->work);
     pthread_mutex_unlock(&au->mu);
 }
@@ -327,6 +332,10 @@ static void *writer_main(void *arg)
         }
         if (au->len == 0 && au->stop)
             break;
+        int64_t linger_until = clock_mono_us() + LINGER_MS * 1000;
+        while (au->len > 0 && au->len < AUDIT_BATCH_MAX && !au->stop && !au->flushers &&
+               clock_mono_us() < linger_until)
+            wait_until(au, &au->work, linger_until);
         if (au->len > 0)
             write_one_batch(au, &backoff_ms, &stop_deadline_us);
         if (!au->stop && purge_due(au)) {
@@ -398,6 +407,8 @@ enum kh_status audit_flush(struct audit *au)
     enum kh_status rc = KH_OK;
     pthread_mutex_lock(&au->mu);
     uint64_t target = au->recorded, lost = au->lost;
+    au->flushers++;
+    pthread_cond_signal(&au->work); /* ends a linger */
     while (au->stored < target) {
         int64_t now = clock_mono_us();
         if (au->failing_since_us &&
@@ -407,6 +418,7 @@ enum kh_status audit_flush(struct audit *au)
         }
         wait_until(au, &au->done, now + 1000000);
     }
+    au->flushers--;
     if (au->lost > lost)
         rc = KH_ERR_STORE;
     pthread_mutex_unlock(&au->mu);
