@@ -130,12 +130,12 @@ enum kh_status sqlite_audit_head(struct store *s, int64_t realm_id, struct audit
     enum kh_status rc = KH_OK;
     if (sqlite3_step(st) == SQLITE_ROW) {
         *out = (struct audit_head){.realm_id = realm_id};
-        out->found = sqlite3_column_type(st, 0) != SQLITE_NULL;
-        out->seq = sqlite3_column_int64(st, 0);
-        out->last_id = sqlite3_column_int64(st, 1);
+        out->max_seq = sqlite3_column_int64(st, 0);
+        out->found = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        out->seq = sqlite3_column_int64(st, 1);
+        out->last_id = sqlite3_column_int64(st, 2);
         if (out->found)
-            col_hash(st, 2, out->hash);
-        out->max_seq = sqlite3_column_int64(st, 3);
+            col_hash(st, 3, out->hash);
     } else {
         rc = sqlite_fail(c, "audit_head");
     }

@@ -211,11 +211,14 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "INSERT INTO audit_events (realm_id, seq, at, type, actor, target, client_id, ip, "
         "outcome, detail, prev_hash, hash) "
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    /* One row even without a head: max(seq) comes from the (realm_id, seq) index. */
+    /* Always one row (an aggregate): the highest seq stored, from the
+     * (realm_id, seq) index, and the head's columns (NULL without a head). */
     [SQ_AUDIT_HEAD] =
-        "SELECT h.seq, h.last_id, h.hash, "
-        "(SELECT coalesce(max(seq), 0) FROM audit_events WHERE realm_id = ?1) "
-        "FROM (SELECT 1) LEFT JOIN audit_heads h ON h.realm_id = ?1",
+        "SELECT coalesce(max(seq), 0), "
+        "(SELECT seq FROM audit_heads WHERE realm_id = ?1), "
+        "(SELECT last_id FROM audit_heads WHERE realm_id = ?1), "
+        "(SELECT hash FROM audit_heads WHERE realm_id = ?1) "
+        "FROM audit_events WHERE realm_id = ?1",
     /* Moves the head only if it is still where this writer found it. */
     [SQ_AUDIT_HEAD_MOVE] =
         "UPDATE audit_heads SET seq = ?2, last_id = ?3, hash = ?4 "
