@@ -112,7 +112,9 @@ const char *audit_break_str(enum audit_break b)
     case AUDIT_EDITED: return "hash mismatch: the event was edited";
     case AUDIT_UNLINKED:
         return "prev_hash mismatch: an event before it was deleted or inserted";
-    case AUDIT_HEAD: return "head mismatch: the newest events were deleted";
+    case AUDIT_HEAD:
+        return "head mismatch: the newest events were deleted (or events appended behind the "
+               "head's back)";
     case AUDIT_CHECKPOINT: return "bad checkpoint signature: the checkpoint was forged or edited";
     }
     return "unknown";
