@@ -73,7 +73,7 @@ int cli_with_store(const char *db_flag, cli_store_fn fn, void *ctx);
  * "cli", no ip) and waits until it is stored. CLI_OK, or CLI_FAIL after
  * saying that the change was made but its event could not be stored. */
 int cli_audit_change(struct store *s, const char *realm, const char *type, const char *target,
-              const char *detail);
+                     const char *detail);
 
 /* Prints the JSON object built by fn followed by a newline. */
 struct jsonw;

@@ -134,12 +134,12 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
             printf("client secret (shown once, store it now): %s\n", o->secret);
     }
     fflush(stdout); /* the secret is out even if the audit event fails */
-    return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_CREATE, o->spec.client_id,
-                     arena_printf(a, "%s grants=%s scope=%s%s%s",
-                                  o->secret ? "confidential" : "public", o->spec.grants,
-                                  o->spec.scopes ? o->spec.scopes : "",
-                                  o->spec.owner ? " owner=" : "",
-                                  o->spec.owner ? o->spec.owner : ""));
+    const char *detail = arena_printf(a, "%s grants=%s scope=%s%s%s",
+                                      o->secret ? "confidential" : "public", o->spec.grants,
+                                      o->spec.scopes ? o->spec.scopes : "",
+                                      o->spec.owner ? " owner=" : "",
+                                      o->spec.owner ? o->spec.owner : "");
+    return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_CREATE, o->spec.client_id, detail);
 }
 
 static void client_json(struct jsonw *w, const void *ctx)

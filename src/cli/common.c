@@ -129,7 +129,7 @@ int cli_with_store(const char *db_flag, cli_store_fn fn, void *ctx)
 }
 
 int cli_audit_change(struct store *s, const char *realm, const char *type, const char *target,
-              const char *detail)
+                     const char *detail)
 {
     struct arena a;
     arena_init(&a);

@@ -104,9 +104,10 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
     else
         printf("created user \"%s\" in realm \"%s\"%s\n", o->pos[1], o->pos[0],
                o->spec.password ? " with a password" : " without a password");
+    const char *detail = arena_printf(a, "username=%s%s", o->pos[1],
+                                      o->spec.password ? " with a password" : "");
     return cli_audit_change(s, o->pos[0], AUDIT_USER_CREATE, user_id(s, a, o->pos[0], o->pos[1]),
-                     arena_printf(a, "username=%s%s", o->pos[1],
-                                  o->spec.password ? " with a password" : ""));
+                            detail);
 }
 
 static int do_set_enabled(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
@@ -118,7 +119,7 @@ static int do_set_enabled(struct store *s, const uint8_t *master, struct arena *
         return cli_fail("cannot %s user \"%s\": %s", o->enable ? "enable" : "disable", o->pos[1], why);
     printf("%s user \"%s\" in realm \"%s\"\n", o->enable ? "enabled" : "disabled", o->pos[1], o->pos[0]);
     return cli_audit_change(s, o->pos[0], AUDIT_USER_UPDATE, user_id(s, a, o->pos[0], o->pos[1]),
-                     o->enable ? "enabled" : "disabled");
+                            o->enable ? "enabled" : "disabled");
 }
 
 static const struct option LONGS[] = {
