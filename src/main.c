@@ -17,13 +17,14 @@ static const char USAGE[] =
     "  key       rotate and list a realm's signing keys\n"
     "  import    create or update a realm's users from a CSV or JSON file\n"
     "  integration  new client credentials acting for a user (the secret is printed once)\n"
+    "  audit     verify a realm's audit log (its hash chain) and list its events\n"
     "\n"
     "Run `keyhold COMMAND --help` for a command's options.\n";
 
 static const struct cli_sub COMMANDS[] = {
     {"serve", cli_serve}, {"realm", cli_realm}, {"role", cli_role},
     {"user", cli_user},   {"client", cli_client}, {"key", cli_key},
-    {"import", cli_import}, {"integration", cli_integration},
+    {"import", cli_import}, {"integration", cli_integration}, {"audit", cli_audit},
 };
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@
 struct pending {
     const char *name;
     const char *alg; /* NULL: the default (ES256) */
+    struct api_caller caller; /* for the audit log */
 };
 
 static void write_realm(struct request *req, struct response *res, int status,
@@ -148,6 +149,9 @@ static void run_create(struct request *req, struct response *res)
                   why ? why : "The store is not available");
         return;
     }
+    /* The event opens the new realm's own chain: its administrators see it. */
+    admin_audit(req, &p->caller, &r, AUDIT_REALM_CREATE, r.name,
+                arena_printf(req->arena, "alg=%s", r.alg));
     write_realm(req, res, 201, &r);
     http_set_header(req, res, "Location", arena_printf(req->arena, "/admin/realms/%s", r.name));
 }
@@ -174,6 +178,7 @@ enum http_result api_admin_realms_create(struct request *req, struct response *r
                   "signing keys: create the realm with `keyhold realm create`");
         return HTTP_DONE;
     }
+    p->caller = caller;
     api_note(req)->pending = p;
     req->deferred = run_create;
     req->defer_serial = false; /* key generation is slow work, not a batchable write */

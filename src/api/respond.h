@@ -160,6 +160,8 @@ enum http_result api_admin_client_secret(struct request *req, struct response *r
 enum http_result api_v1_imports_accept(struct request *req, struct response *res);
 extern const struct http_stream API_V1_IMPORTS_STREAM;
 enum http_result api_v1_import_get(struct request *req, struct response *res);
+/* audit log (admin_events.c) */
+enum http_result api_admin_events_list(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

@@ -54,6 +54,8 @@ static const struct route ROUTES[] = {
      NULL},
     {"POST", "/admin/realms/{realm}/clients/{client_id}/secret", api_admin_client_secret, JSON,
      NULL},
+    /* audit log */
+    {"GET", "/admin/realms/{realm}/events", api_admin_events_list, 0, NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -3,7 +3,9 @@
  * Parses the form and the client's credentials into a struct token_request,
  * runs oauth_token() (off the I/O threads when it hashes a password) and
  * writes the RFC 6749 §5.1/§5.2 answer. */
+#include <string.h>
 #include "api/respond.h"
+#include "audit/audit.h"
 
 struct pending {
     struct token_request treq;
@@ -32,6 +34,46 @@ static void write_tokens(struct response *res, const struct token_response *t)
         res->status = 500;
 }
 
+/* The grant type as the audit log names it: one keyhold knows, never the
+ * free text a client sent (it could hold anything, a pasted secret too). */
+static const char *grant_name(const char *grant_type)
+{
+    static const char *const known[] = {"password", "client_credentials", "refresh_token"};
+    if (!grant_type)
+        return "none";
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(grant_type, known[i]) == 0)
+            return known[i];
+    return "other";
+}
+
+/* token.issued or token.refused: the client, the grant type, the subject
+ * and the granted scope, or the error code and its description; never a
+ * secret, a password or a token. A refused password grant names the
+ * username tried (target), for spotting guessing. */
+static void audit_token(struct request *req, const struct token_request *t,
+                        const struct token_response *issued, struct oauth_outcome out)
+{
+    const struct api *api = req->app;
+    const char *grant = grant_name(t->grant_type);
+    struct audit_event ev = {
+        .realm_id = t->realm->id,
+        .realm = t->realm->name,
+        .type = out.error ? AUDIT_TOKEN_REFUSED : AUDIT_TOKEN_ISSUED,
+        .actor = t->client_id ? arena_printf(req->arena, "client:%s", t->client_id) : NULL,
+        .target = out.error ? (strcmp(grant, "password") == 0 ? t->username : NULL)
+                            : issued->subject,
+        .client_id = t->client_id,
+        .ip = t->remote_ip,
+        .outcome = out.error ? oauth_error_code(out.error) : "ok",
+        .detail = out.error ? arena_printf(req->arena, "grant_type=%s: %s", grant,
+                                           out.description ? out.description : "")
+                            : arena_printf(req->arena, "grant_type=%s scope=%s", grant,
+                                           issued->scope ? issued->scope : ""),
+    };
+    audit_record(api->oauth.audit, &ev);
+}
+
 static void run_token(struct request *req, struct response *res)
 {
     const struct api *api = req->app;
@@ -39,6 +81,7 @@ static void run_token(struct request *req, struct response *res)
     const struct token_request *treq = &((struct pending *)note->pending)->treq;
     struct token_response t;
     struct oauth_outcome out = oauth_token(&api->oauth, req->arena, treq, &t);
+    audit_token(req, treq, &t, out);
     if (out.error) {
         api_oauth_error(req, res, treq->realm, treq->basic, out);
         return;
@@ -52,15 +95,17 @@ static enum http_result token_request(struct request *req, struct response *res)
     struct realm *realm;
     if (api_realm(req, res, &realm))
         return HTTP_DONE;
-    struct form f;
-    if (api_form(req, res, realm, &f))
-        return HTTP_DONE;
     struct pending *p = arena_alloc(req->arena, sizeof *p);
     struct token_request *t = &p->treq;
-    struct api_client_creds creds;
-    struct oauth_outcome out = api_client_creds(req, &f, &creds);
     t->realm = realm;
     t->remote_ip = req->remote_ip;
+    struct form f;
+    if (api_form(req, res, realm, &f)) {
+        audit_token(req, t, NULL, (struct oauth_outcome){OAUTH_INVALID_REQUEST, "Malformed body"});
+        return HTTP_DONE;
+    }
+    struct api_client_creds creds;
+    struct oauth_outcome out = api_client_creds(req, &f, &creds);
     t->client_id = creds.client_id;
     t->client_secret = creds.client_secret;
     t->basic = creds.basic;
@@ -74,6 +119,7 @@ static enum http_result token_request(struct request *req, struct response *res)
     note->grant = t->grant_type;
     note->pending = p;
     if (out.error) {
+        audit_token(req, t, NULL, out);
         api_oauth_error(req, res, realm, t->basic, out);
         return HTTP_DONE;
     }

@@ -9,6 +9,13 @@
  * An event never carries a secret: producers pass identifiers (user ids,
  * client_ids, role names, import ids), error codes and short reasons only.
  *
+ * The queue holds at most AUDIT_QUEUE_MAX events: a producer that finds it
+ * full waits until the writer made room (the store is slower than traffic, or
+ * failing), so no event is ever dropped. A store failure is logged as an
+ * error and the batch retried (backing off up to AUDIT_RETRY_MAX_MS).
+ * String fields longer than AUDIT_FIELD_MAX bytes are cut (at a UTF-8
+ * character boundary).
+ *
  * struct audit * may be NULL (unit tests): events are then only logged. */
 #ifndef KH_AUDIT_AUDIT_H
 #define KH_AUDIT_AUDIT_H
@@ -18,6 +25,12 @@
 
 struct store;
 struct audit;
+
+#define AUDIT_QUEUE_MAX 16384   /* events waiting for the writer */
+#define AUDIT_BATCH_MAX 512     /* events per store transaction */
+#define AUDIT_FIELD_MAX 1024    /* bytes of one string field */
+#define AUDIT_RETRY_MAX_MS 5000 /* longest pause between retries of a failed batch */
+#define AUDIT_RETENTION_DAYS_DEFAULT 90
 
 /* Event types, "<object>.<action>", stable strings (they are stored). */
 #define AUDIT_TOKEN_ISSUED "token.issued"
@@ -64,7 +77,17 @@ void audit_close(struct audit *au);
 void audit_record(struct audit *au, const struct audit_event *ev);
 
 /* Waits until every event recorded before the call is stored (tests, the
- * CLI before exiting, shutdown). */
+ * CLI before exiting, shutdown). KH_ERR_STORE if the store has been failing
+ * for AUDIT_FLUSH_GIVE_UP_S seconds (the events stay queued and retried). */
 enum kh_status audit_flush(struct audit *au) KH_MUST_CHECK;
+#define AUDIT_FLUSH_GIVE_UP_S 30
+
+/* Retention, for the server: from now on the writer purges, every
+ * interval_seconds, the events older than retention_seconds (0: keeps them
+ * forever) in batches, leaving per realm a checkpoint signed with a key
+ * derived from `master` (32 bytes, copied; see audit/chain.h). Call once,
+ * before traffic. */
+void audit_set_retention(struct audit *au, const uint8_t *master, int64_t retention_seconds,
+                         unsigned interval_seconds);
 
 #endif

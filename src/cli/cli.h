@@ -23,6 +23,7 @@ int cli_client(int argc, char **argv);
 int cli_key(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_integration(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 /* "keyhold: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,6 +69,12 @@ int cli_parse(int argc, char **argv, const char *usage, const struct option *lon
 /* Opens the store and master key, runs fn(ctx), closes; returns fn's status. */
 typedef int (*cli_store_fn)(struct store *s, const uint8_t *master, struct arena *a, void *ctx);
 int cli_with_store(const char *db_flag, cli_store_fn fn, void *ctx);
+
+/* Records a change the command made in the audit log of `realm` (actor
+ * "cli", no ip) and waits until it is stored. CLI_OK, or CLI_FAIL after
+ * saying that the change was made but its event could not be stored. */
+int cli_audit_change(struct store *s, const char *realm, const char *type, const char *target,
+                     const char *detail);
 
 /* Prints the JSON object built by fn followed by a newline. */
 struct jsonw;

@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
@@ -126,13 +127,19 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
         return cli_fail("cannot create client \"%s\": %s", o->spec.client_id, why);
     if (o->json) {
         cli_print_json(secret_json, o);
-        return CLI_OK;
+    } else {
+        printf("created %s client \"%s\" in realm \"%s\"\n",
+               o->secret ? "confidential" : "public", o->spec.client_id, o->pos[0]);
+        if (o->secret)
+            printf("client secret (shown once, store it now): %s\n", o->secret);
     }
-    printf("created %s client \"%s\" in realm \"%s\"\n", o->secret ? "confidential" : "public",
-           o->spec.client_id, o->pos[0]);
-    if (o->secret)
-        printf("client secret (shown once, store it now): %s\n", o->secret);
-    return CLI_OK;
+    fflush(stdout); /* the secret is out even if the audit event fails */
+    const char *detail = arena_printf(a, "%s grants=%s scope=%s%s%s",
+                                      o->secret ? "confidential" : "public", o->spec.grants,
+                                      o->spec.scopes ? o->spec.scopes : "",
+                                      o->spec.owner ? " owner=" : "",
+                                      o->spec.owner ? o->spec.owner : "");
+    return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_CREATE, o->spec.client_id, detail);
 }
 
 static void client_json(struct jsonw *w, const void *ctx)
@@ -170,9 +177,11 @@ static int do_update(struct store *s, const uint8_t *master, struct arena *a, vo
     if (manage_client_update(s, a, o->pos[0], o->pos[1], &o->set, &o->client, &why))
         return cli_fail("cannot update client \"%s\": %s", o->pos[1], why);
     o->spec.grants = manage_grant_names(a, c->grants);
+    const char *detail = arena_printf(a, "%s grants=%s scope=%s", c->enabled ? "enabled" : "disabled",
+                                      o->spec.grants, c->scopes);
     if (o->json) {
         cli_print_json(client_json, o);
-        return CLI_OK;
+        return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_UPDATE, c->client_id, detail);
     }
     printf("updated client \"%s\" in realm \"%s\": %s, %s access tokens, grants=%s, scope=\"%s\", "
            "default_scope=\"%s\", access_token_lifetime=%s refresh_idle_lifetime=%s "
@@ -181,7 +190,7 @@ static int do_update(struct store *s, const uint8_t *master, struct arena *a, vo
            o->spec.grants, c->scopes, c->default_scopes, seconds_or_realm(a, c->access_ttl, 0),
            seconds_or_realm(a, c->refresh_idle_ttl, 0), seconds_or_realm(a, c->session_max_ttl, 0),
            seconds_or_realm(a, c->offline_idle_ttl, 0), seconds_or_realm(a, c->refresh_grace, -1));
-    return CLI_OK;
+    return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_UPDATE, c->client_id, detail);
 }
 
 static int do_rotate(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
@@ -192,9 +201,11 @@ static int do_rotate(struct store *s, const uint8_t *master, struct arena *a, vo
     if (manage_client_rotate_secret(s, a, o->pos[0], o->pos[1], o->grace, &o->secret, &o->old_until,
                                     &why))
         return cli_fail("cannot rotate the secret of client \"%s\": %s", o->pos[1], why);
+    const char *detail = arena_printf(a, "old secret valid for %llds", (long long)o->grace);
     if (o->json) {
         cli_print_json(secret_json, o);
-        return CLI_OK;
+        fflush(stdout);
+        return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_SECRET, o->pos[1], detail);
     }
     printf("new secret for client \"%s\" in realm \"%s\" (shown once, store it now): %s\n", o->pos[1],
            o->pos[0], o->secret);
@@ -204,7 +215,8 @@ static int do_rotate(struct store *s, const uint8_t *master, struct arena *a, vo
                (long long)o->grace);
     else
         printf("the previous secret no longer works\n");
-    return CLI_OK;
+    fflush(stdout);
+    return cli_audit_change(s, o->pos[0], AUDIT_CLIENT_SECRET, o->pos[1], detail);
 }
 
 static int create(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "audit/audit.h"
 #include "core/buf.h"
 #include "core/hash.h"
 #include "core/jsonw.h"
@@ -125,6 +126,30 @@ int cli_with_store(const char *db_flag, cli_store_fn fn, void *ctx)
     arena_free(&a);
     cli_close(s, master);
     return rc;
+}
+
+int cli_audit_change(struct store *s, const char *realm, const char *type, const char *target,
+                     const char *detail)
+{
+    struct arena a;
+    arena_init(&a);
+    struct realm r;
+    struct audit *au = NULL;
+    enum kh_status rc = store_realm_find(s, &a, realm, &r);
+    if (!rc)
+        rc = audit_open(s, &au);
+    if (!rc) {
+        audit_record(au, &(struct audit_event){.realm_id = r.id, .realm = r.name, .type = type,
+                                               .actor = "cli", .target = target,
+                                               .outcome = "ok", .detail = detail});
+        rc = audit_flush(au);
+        audit_close(au);
+    }
+    arena_free(&a);
+    if (rc)
+        return cli_fail("the change was made, but its audit event could not be stored: %s",
+                        kh_status_str(rc));
+    return CLI_OK;
 }
 
 void cli_print_json(void (*fn)(struct jsonw *w, const void *ctx), const void *ctx)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "imports/import.h"
@@ -142,6 +143,12 @@ static int run(struct store *s, int64_t realm_id, FILE *f, struct import_opts *o
     else
         result_text(&r);
     rc = CLI_OK;
+    if (!r.dry_run && !r.rolled_back) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "rows=%zu created=%zu updated=%zu failed=%zu", r.rows,
+                 r.created, r.updated, r.failed);
+        rc = cli_audit_change(s, o->pos[0], AUDIT_IMPORT, r.id, detail);
+    }
 out:
     import_free(imp);
     return rc;

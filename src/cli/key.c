@@ -1,6 +1,7 @@
 /* key.c - keyhold key rotate|list: a realm's signing keys. */
 #include <getopt.h>
 #include <stdio.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "oauth/keyring.h"
@@ -84,9 +85,11 @@ static int do_rotate(struct store *s, const uint8_t *master, struct arena *a, vo
     const struct key_rotation *r = &o->rot;
     if (manage_key_rotate(s, master, a, o->realm, o->alg, o->now, o->revoke_old, &o->rot, &why))
         return cli_fail("cannot rotate the keys of realm \"%s\": %s", o->realm, why);
+    const char *detail = arena_printf(a, "alg=%s%s%s", r->alg, o->now ? " now" : "",
+                                      o->revoke_old ? " revoke-old" : "");
     if (o->json) {
         cli_print_json(rotation_json, r);
-        return CLI_OK;
+        return cli_audit_change(s, o->realm, AUDIT_KEY_ROTATE, r->kid, detail);
     }
     char from[32], until[32];
     printf("new %s key %s in realm \"%s\": published now, signs from %s\n", r->alg, r->kid, o->realm,
@@ -94,7 +97,7 @@ static int do_rotate(struct store *s, const uint8_t *master, struct arena *a, vo
     for (size_t i = 0; i < r->n_older; i++)
         printf("older key %s %s %s\n", r->older[i].kid, r->revoked_old ? "retired at" : "leaves the JWKS at",
                cli_time(r->older[i].retire_at, until));
-    return CLI_OK;
+    return cli_audit_change(s, o->realm, AUDIT_KEY_ROTATE, r->kid, detail);
 }
 
 static void list_json(struct jsonw *w, const void *ctx)

@@ -1,6 +1,7 @@
 /* realm.c - keyhold realm create|list|show|update. */
 #include <getopt.h>
 #include <stdio.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "oauth/manage.h"
@@ -79,7 +80,7 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
         print_realm(&r, true);
     else
         printf("created realm \"%s\" signing with %s\n", r.name, r.alg);
-    return CLI_OK;
+    return cli_audit_change(s, r.name, AUDIT_REALM_CREATE, r.name, arena_printf(a, "alg=%s", r.alg));
 }
 
 static int do_show(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
@@ -117,15 +118,16 @@ static int do_update(struct store *s, const uint8_t *master, struct arena *a, vo
         return cli_fail("cannot update realm \"%s\": %s", o->name, why);
     if (manage_realm_get(s, a, o->name, &r, &why))
         return cli_fail("%s", why);
-    if (o->json) {
+    const char *settings = arena_printf(
+        a, "access_token_lifetime=%llds refresh_idle_lifetime=%llds session_max_lifetime=%llds "
+           "offline_idle_lifetime=%llds refresh_reuse_grace=%llds",
+        (long long)r.access_ttl, (long long)r.refresh_idle_ttl, (long long)r.session_max_ttl,
+        (long long)r.offline_idle_ttl, (long long)r.refresh_grace);
+    if (o->json)
         print_realm(&r, true);
-        return CLI_OK;
-    }
-    printf("updated realm \"%s\": access_token_lifetime=%llds refresh_idle_lifetime=%llds "
-           "session_max_lifetime=%llds offline_idle_lifetime=%llds refresh_reuse_grace=%llds\n",
-           r.name, (long long)r.access_ttl, (long long)r.refresh_idle_ttl, (long long)r.session_max_ttl,
-           (long long)r.offline_idle_ttl, (long long)r.refresh_grace);
-    return CLI_OK;
+    else
+        printf("updated realm \"%s\": %s\n", r.name, settings);
+    return cli_audit_change(s, r.name, AUDIT_REALM_UPDATE, r.name, settings);
 }
 
 static int run(int argc, char **argv, size_t positional, cli_store_fn fn)

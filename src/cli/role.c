@@ -1,6 +1,7 @@
 /* role.c - keyhold role create. */
 #include <getopt.h>
 #include <stdio.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/jsonw.h"
 #include "oauth/manage.h"
@@ -51,6 +52,15 @@ static void role_json(struct jsonw *w, const void *ctx)
     jsonw_obj_end(w);
 }
 
+/* "permissions=a b c" for the audit event (arena). */
+static const char *permissions_detail(struct arena *a, const struct role_opts *o)
+{
+    const char *d = "permissions=";
+    for (size_t i = 0; i < o->n_perms; i++)
+        d = arena_printf(a, "%s%s%s", d, i ? " " : "", o->perms[i]);
+    return d;
+}
+
 static int do_create(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
 {
     (void)master;
@@ -62,7 +72,7 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
         cli_print_json(role_json, o);
     else
         printf("created role \"%s\" in realm \"%s\" with %zu permission(s)\n", o->pos[1], o->pos[0], o->n_perms);
-    return CLI_OK;
+    return cli_audit_change(s, o->pos[0], AUDIT_ROLE_CREATE, o->pos[1], permissions_detail(a, o));
 }
 
 static int create(int argc, char **argv)

@@ -21,6 +21,7 @@ static const char USAGE[] =
     "                     [--tls-cert FILE --tls-key FILE] [--default-realm NAME]\n"
     "                     [--insecure-http] [--log-level LEVEL] [--threads N]\n"
     "                     [--purge-interval SECONDS] [--max-import-bytes N]\n"
+    "                     [--audit-retention-days N]\n"
     "\n"
     "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
     "                        IPv6 as [::1]:8080)\n"
@@ -39,6 +40,10 @@ static const char USAGE[] =
     "                        small batches (KEYHOLD_PURGE_INTERVAL, default 60; 0: never)\n"
     "  --max-import-bytes N  largest body of POST /v1/imports, 413 beyond\n"
     "                        (KEYHOLD_MAX_IMPORT_BYTES, default 67108864 = 64 MiB)\n"
+    "  --audit-retention-days N  purge audit events older than N days (fractions allowed),\n"
+    "                        checked every purge interval (60 s if that is 0), leaving a\n"
+    "                        signed checkpoint (KEYHOLD_AUDIT_RETENTION_DAYS, default 90;\n"
+    "                        0: keep them forever)\n"
     "\n"
     "On an empty database the default realm is bootstrapped with an `admin` role and\n"
     "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
@@ -60,6 +65,7 @@ struct serve_opts {
     const char *threads;
     const char *purge_interval;
     const char *max_import_bytes;
+    const char *audit_retention;
     bool insecure_http;
 };
 
@@ -83,6 +89,7 @@ static int on_opt(int c, const char *arg, void *ctx)
     case 't': o->threads = arg; return 0;
     case 'p': o->purge_interval = arg; return 0;
     case 'm': o->max_import_bytes = arg; return 0;
+    case 'a': o->audit_retention = arg; return 0;
     case 'i': o->insecure_http = true; return 0;
     }
     return -1;
@@ -151,6 +158,7 @@ struct server_state {
     struct http_config cfg;
     unsigned purge_interval; /* seconds; 0: no purge thread */
     uint64_t max_import_bytes;
+    int64_t audit_retention; /* seconds; 0: audit events are kept forever */
     char host[256];
     char *public_url;
     char *cert;
@@ -194,6 +202,18 @@ static int configure(struct server_state *st)
             return cli_usage_error(USAGE, "--max-import-bytes takes a number of bytes from 1 "
                                           "to 1099511627776 (1 TiB)");
         st->max_import_bytes = m;
+    }
+    st->audit_retention = (int64_t)AUDIT_RETENTION_DAYS_DEFAULT * 86400;
+    if (o->audit_retention) {
+        char *end;
+        errno = 0;
+        double days = strtod(o->audit_retention, &end);
+        if (errno || *end || end == o->audit_retention || !(days >= 0 && days <= 36500))
+            return cli_usage_error(USAGE, "--audit-retention-days takes days from 0 (forever) "
+                                          "to 36500, e.g. 90 or 0.5");
+        st->audit_retention = (int64_t)(days * 86400);
+        if (days > 0 && st->audit_retention == 0)
+            st->audit_retention = 1;
     }
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(USAGE, "--tls-cert and --tls-key go together");
@@ -265,6 +285,8 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
         keyring_free(api.oauth.keyring);
         return cli_fail("cannot start the audit log");
     }
+    audit_set_retention(api.oauth.audit, master, st->audit_retention,
+                        st->purge_interval ? st->purge_interval : PURGE_INTERVAL_DEFAULT);
     st->cfg.routes = api_routes(&st->cfg.n_routes);
     st->cfg.app = &api;
     st->cfg.on_response = api_on_response;
@@ -311,6 +333,7 @@ int cli_serve(int argc, char **argv)
         {"log-level", required_argument, NULL, 'v'}, {"threads", required_argument, NULL, 't'},
         {"insecure-http", no_argument, NULL, 'i'},  {"purge-interval", required_argument, NULL, 'p'},
         {"max-import-bytes", required_argument, NULL, 'm'},
+        {"audit-retention-days", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -324,6 +347,7 @@ int cli_serve(int argc, char **argv)
         .threads = env_or("KEYHOLD_THREADS", NULL),
         .purge_interval = env_or("KEYHOLD_PURGE_INTERVAL", NULL),
         .max_import_bytes = env_or("KEYHOLD_MAX_IMPORT_BYTES", NULL),
+        .audit_retention = env_or("KEYHOLD_AUDIT_RETENTION_DAYS", NULL),
         .insecure_http = strcmp(env_or("KEYHOLD_INSECURE_HTTP", "0"), "1") == 0,
     };
     int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, NULL, 0);

@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/hash.h"
 #include "core/jsonw.h"
@@ -78,6 +79,19 @@ static void user_json(struct jsonw *w, const void *ctx)
     jsonw_obj_end(w);
 }
 
+/* The id of the user, the target of its audit events (the username if it
+ * cannot be read: the event is recorded all the same). */
+static const char *user_id(struct store *s, struct arena *a, const char *realm,
+                           const char *username)
+{
+    struct realm r;
+    struct user u;
+    if (store_realm_find(s, a, realm, &r) ||
+        store_user_find_by_name(s, a, r.id, manage_username(a, username), &u))
+        return username;
+    return u.id;
+}
+
 static int do_create(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
 {
     (void)master;
@@ -90,7 +104,10 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
     else
         printf("created user \"%s\" in realm \"%s\"%s\n", o->pos[1], o->pos[0],
                o->spec.password ? " with a password" : " without a password");
-    return CLI_OK;
+    const char *detail = arena_printf(a, "username=%s%s", o->pos[1],
+                                      o->spec.password ? " with a password" : "");
+    return cli_audit_change(s, o->pos[0], AUDIT_USER_CREATE, user_id(s, a, o->pos[0], o->pos[1]),
+                            detail);
 }
 
 static int do_set_enabled(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
@@ -101,7 +118,8 @@ static int do_set_enabled(struct store *s, const uint8_t *master, struct arena *
     if (manage_user_set_enabled(s, a, o->pos[0], o->pos[1], o->enable, &why))
         return cli_fail("cannot %s user \"%s\": %s", o->enable ? "enable" : "disable", o->pos[1], why);
     printf("%s user \"%s\" in realm \"%s\"\n", o->enable ? "enabled" : "disabled", o->pos[1], o->pos[0]);
-    return CLI_OK;
+    return cli_audit_change(s, o->pos[0], AUDIT_USER_UPDATE, user_id(s, a, o->pos[0], o->pos[1]),
+                            o->enable ? "enabled" : "disabled");
 }
 
 static const struct option LONGS[] = {

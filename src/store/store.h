@@ -237,6 +237,57 @@ struct import_record {
     const char *created_by;       /* a user id, or "client:<client_id>" */
 };
 
+/* Audit log: one stored event, a link of its realm's hash chain (see
+ * audit/chain.h for how hash is computed from prev_hash and the fields). */
+struct audit_entry {
+    int64_t id;                   /* row id, assigned by audit_append */
+    int64_t realm_id;
+    int64_t seq;                  /* position in the realm's chain: 1, 2, … */
+    int64_t at;                   /* Unix seconds */
+    const char *type;             /* AUDIT_* of audit/audit.h */
+    const char *actor;            /* the six strings below: NULL when unknown */
+    const char *target;
+    const char *client_id;
+    const char *ip;
+    const char *outcome;          /* never NULL: "ok" or an error code */
+    const char *detail;
+    uint8_t prev_hash[SHA256_LEN]; /* the previous event's hash; zeros before the first */
+    uint8_t hash[SHA256_LEN];
+};
+
+/* The newest event of a realm's chain, as its head row says, and the
+ * highest seq stored (they differ only when rows were tampered with). */
+struct audit_head {
+    int64_t realm_id;
+    bool found;                   /* a head row exists; else seq, last_id, hash are 0 */
+    int64_t seq;
+    int64_t last_id;
+    uint8_t hash[SHA256_LEN];
+    int64_t max_seq;              /* 0 when the realm has no stored event */
+};
+
+/* Where a realm's chain starts after a retention purge removed its oldest
+ * events: the last removed one, and a signature over all of it. */
+struct audit_checkpoint {
+    int64_t realm_id;
+    int64_t seq;                  /* events 1..seq are gone */
+    int64_t event_id;
+    int64_t event_at;
+    uint8_t hash[SHA256_LEN];     /* hash of event seq: the next one's prev_hash */
+    int64_t created_at;           /* when the purge ran */
+    uint8_t sig[SHA256_LEN];
+};
+
+/* Which events audit_list returns, in chain (seq) order. */
+struct audit_query {
+    int64_t realm_id;
+    int64_t after_seq;            /* 0: from the oldest */
+    int64_t since;                /* at >= since; 0: any time */
+    const char *type;             /* NULL: any; else exactly this type, or with */
+    bool type_prefix;             /*   type_prefix every type that starts with it */
+    size_t limit;
+};
+
 struct store;
 
 struct store_ops {
@@ -414,6 +465,27 @@ struct store_ops {
      * unknown id or one of another realm. */
     enum kh_status (*import_get)(struct store *s, struct arena *a, int64_t realm_id, const char *id,
                                  struct import_record *out);
+    /* audit log */
+    /* Appends rows (already linked: each prev_hash the previous row's hash,
+     * seq one more) in one transaction, writes each row's id, and moves each
+     * realm's head to its last row. The first row of a realm must continue
+     * the stored head (its prev_hash the head's hash; zeros without a head):
+     * if another writer moved the head or took the seq, nothing is written
+     * and KH_ERR_CONFLICT returned. */
+    enum kh_status (*audit_append)(struct store *s, struct audit_entry *rows, size_t n);
+    /* The realm's head (out->found false before its first event). */
+    enum kh_status (*audit_head)(struct store *s, int64_t realm_id, struct audit_head *out);
+    enum kh_status (*audit_list)(struct store *s, struct arena *a, const struct audit_query *q,
+                                 struct audit_entry **out, size_t *n);
+    /* The realm's checkpoint; KH_ERR_NOTFOUND while nothing was purged. */
+    enum kh_status (*audit_checkpoint_find)(struct store *s, int64_t realm_id,
+                                            struct audit_checkpoint *out);
+    /* One transaction: deletes the realm's events with seq <= cp->seq and
+     * stores cp as its checkpoint, if the stored checkpoint is still at
+     * prev_seq (0: none) and event cp->seq still has cp->hash; else
+     * KH_ERR_CONFLICT and nothing changes. *removed: rows deleted. */
+    enum kh_status (*audit_purge)(struct store *s, const struct audit_checkpoint *cp,
+                                  int64_t prev_seq, size_t *removed);
 };
 
 struct store {
@@ -484,5 +556,11 @@ void store_close(struct store *s);
 /* imports over the API */
 #define store_import_insert(s, ...) ((s)->ops->import_insert((s), __VA_ARGS__))
 #define store_import_get(s, ...) ((s)->ops->import_get((s), __VA_ARGS__))
+/* audit log */
+#define store_audit_append(s, ...) ((s)->ops->audit_append((s), __VA_ARGS__))
+#define store_audit_head(s, ...) ((s)->ops->audit_head((s), __VA_ARGS__))
+#define store_audit_list(s, ...) ((s)->ops->audit_list((s), __VA_ARGS__))
+#define store_audit_checkpoint_find(s, ...) ((s)->ops->audit_checkpoint_find((s), __VA_ARGS__))
+#define store_audit_purge(s, ...) ((s)->ops->audit_purge((s), __VA_ARGS__))
 
 #endif

@@ -7,7 +7,7 @@
  * retried yet: a client that lost the response may retry once and gets a
  * fresh pair in the same family. */
 #include <string.h>
-#include "core/log.h"
+#include "audit/audit.h"
 #include "core/secret.h"
 #include "oauth/grant.h"
 
@@ -32,11 +32,19 @@ static struct oauth_outcome find_token(struct grant_ctx *g, struct refresh_token
     return OUTCOME_OK;
 }
 
-static void report_reuse(struct grant_ctx *g, const char *sid, const char *why)
+/* refresh.reuse: the family (session `sid`) of `rt` was revoked as stolen. */
+static void report_reuse(struct grant_ctx *g, const struct refresh_token *rt, const char *why)
 {
-    log_warn("refresh_token_reuse", LOG_STR("realm", g->req->realm->name),
-             LOG_STR("client_id", g->client->client_id), LOG_STR("sid", sid),
-             LOG_STR("ip", g->req->remote_ip), LOG_STR("detail", why));
+    const struct token_request *r = g->req;
+    audit_record(g->o->audit,
+                 &(struct audit_event){
+                     .realm_id = r->realm->id, .realm = r->realm->name,
+                     .type = AUDIT_REFRESH_REUSE,
+                     .actor = arena_printf(g->a, "client:%s", g->client->client_id),
+                     .target = rt->user_id ? rt->user_id : g->client->client_id,
+                     .client_id = g->client->client_id, .ip = r->remote_ip,
+                     .outcome = "session_revoked",
+                     .detail = arena_printf(g->a, "session %s revoked: %s", rt->session_id, why)});
 }
 
 static struct oauth_outcome check_alive(struct grant_ctx *g, const struct refresh_token *rt)
@@ -84,7 +92,7 @@ static struct oauth_outcome run(struct grant_ctx *g)
     if (rt.used_at && !lifetime_may_retry(rt.used_at, rt.retried, g->life.refresh_grace, g->now)) {
         if (store_session_revoke(g->o->store, rt.session_id, g->now))
             return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
-        report_reuse(g, rt.session_id, "a rotated refresh token was presented again");
+        report_reuse(g, &rt, "a rotated refresh token was presented again");
         return INVALID;
     }
     out = check_alive(g, &rt);
@@ -115,7 +123,7 @@ static struct oauth_outcome run(struct grant_ctx *g)
     enum kh_status rc =
         store_refresh_rotate(g->o->store, rt.hash, &next, g->now, g->life.refresh_grace);
     if (rc == KH_ERR_CONFLICT) {
-        report_reuse(g, rt.session_id, "the token was rotated by a concurrent request");
+        report_reuse(g, &rt, "the token was rotated by a concurrent request");
         return INVALID;
     }
     if (rc == KH_ERR_NOTFOUND)

@@ -107,6 +107,16 @@ enum sq_stmt {
     SQ_IMPORT_ERROR_INSERT,
     SQ_IMPORT_GET,
     SQ_IMPORT_ERRORS,
+    /* audit log (audit.c) */
+    SQ_AUDIT_INSERT,
+    SQ_AUDIT_HEAD,
+    SQ_AUDIT_HEAD_MOVE,
+    SQ_AUDIT_HEAD_INSERT,
+    SQ_AUDIT_LIST,
+    SQ_AUDIT_CHECKPOINT_FIND,
+    SQ_AUDIT_HASH_AT,
+    SQ_AUDIT_PURGE,
+    SQ_AUDIT_CHECKPOINT_PUT,
     SQ_COUNT
 };
 
@@ -272,5 +282,14 @@ enum kh_status sqlite_client_touch(struct store *s, const struct client_use *use
 enum kh_status sqlite_import_insert(struct store *s, const struct import_record *r);
 enum kh_status sqlite_import_get(struct store *s, struct arena *a, int64_t realm_id,
                                  const char *id, struct import_record *out);
+/* audit log (audit.c) */
+enum kh_status sqlite_audit_append(struct store *s, struct audit_entry *rows, size_t n);
+enum kh_status sqlite_audit_head(struct store *s, int64_t realm_id, struct audit_head *out);
+enum kh_status sqlite_audit_list(struct store *s, struct arena *a, const struct audit_query *q,
+                                 struct audit_entry **out, size_t *n);
+enum kh_status sqlite_audit_checkpoint_find(struct store *s, int64_t realm_id,
+                                            struct audit_checkpoint *out);
+enum kh_status sqlite_audit_purge(struct store *s, const struct audit_checkpoint *cp,
+                                  int64_t prev_seq, size_t *removed);
 
 #endif

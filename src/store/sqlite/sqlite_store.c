@@ -72,4 +72,10 @@ const struct store_ops store_sqlite_ops = {
     /* imports over the API */
     .import_insert = sqlite_import_insert,
     .import_get = sqlite_import_get,
+    /* audit log */
+    .audit_append = sqlite_audit_append,
+    .audit_head = sqlite_audit_head,
+    .audit_list = sqlite_audit_list,
+    .audit_checkpoint_find = sqlite_audit_checkpoint_find,
+    .audit_purge = sqlite_audit_purge,
 };

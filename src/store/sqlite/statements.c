@@ -268,4 +268,38 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_IMPORT_GET] = "SELECT " IMPORT_COLS " FROM imports WHERE realm_id = ?1 AND id = ?2",
     [SQ_IMPORT_ERRORS] =
         "SELECT row, field, message FROM import_errors WHERE import_id = ?1 ORDER BY seq",
+    /* Audit log (audit.c). */
+    [SQ_AUDIT_INSERT] =
+        "INSERT INTO audit_events (realm_id, seq, at, type, actor, target, client_id, ip, "
+        "outcome, detail, prev_hash, hash) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    /* Always one row (an aggregate): the highest seq stored, from the
+     * (realm_id, seq) index, and the head's columns (NULL without a head). */
+    [SQ_AUDIT_HEAD] =
+        "SELECT coalesce(max(seq), 0), "
+        "(SELECT seq FROM audit_heads WHERE realm_id = ?1), "
+        "(SELECT last_id FROM audit_heads WHERE realm_id = ?1), "
+        "(SELECT hash FROM audit_heads WHERE realm_id = ?1) "
+        "FROM audit_events WHERE realm_id = ?1",
+    /* Moves the head only if it is still where this writer found it. */
+    [SQ_AUDIT_HEAD_MOVE] =
+        "UPDATE audit_heads SET seq = ?2, last_id = ?3, hash = ?4 "
+        "WHERE realm_id = ?1 AND hash = ?5",
+    [SQ_AUDIT_HEAD_INSERT] =
+        "INSERT INTO audit_heads (realm_id, seq, last_id, hash) VALUES (?1, ?2, ?3, ?4)",
+    [SQ_AUDIT_LIST] =
+        "SELECT id, realm_id, seq, at, type, actor, target, client_id, ip, outcome, detail, "
+        "prev_hash, hash FROM audit_events WHERE realm_id = ?1 AND seq > ?2 AND at >= ?3 "
+        "AND (?4 IS NULL OR type = ?4 OR (?5 AND substr(type, 1, length(?4)) = ?4)) "
+        "ORDER BY seq LIMIT ?6",
+    [SQ_AUDIT_CHECKPOINT_FIND] =
+        "SELECT realm_id, seq, event_id, event_at, hash, created_at, sig "
+        "FROM audit_checkpoints WHERE realm_id = ?1",
+    [SQ_AUDIT_HASH_AT] = "SELECT hash FROM audit_events WHERE realm_id = ?1 AND seq = ?2",
+    [SQ_AUDIT_PURGE] = "DELETE FROM audit_events WHERE realm_id = ?1 AND seq <= ?2",
+    [SQ_AUDIT_CHECKPOINT_PUT] =
+        "INSERT INTO audit_checkpoints (realm_id, seq, event_id, event_at, hash, created_at, sig) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (realm_id) DO UPDATE SET "
+        "seq = excluded.seq, event_id = excluded.event_id, event_at = excluded.event_at, "
+        "hash = excluded.hash, created_at = excluded.created_at, sig = excluded.sig",
 };
