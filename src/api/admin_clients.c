@@ -106,35 +106,20 @@ static enum http_result list_request(struct request *req, struct response *res)
     struct realm realm;
     if (admin_realm(req, res, PERMISSION, &caller, &realm))
         return HTTP_DONE;
-    long limit;
-    const char *after;
-    if (api_query_int(req, res, "limit", 1, ADMIN_LIMIT_MAX, ADMIN_LIMIT_DEFAULT, &limit) ||
-        api_query_cursor(req, res, &after))
+    struct api_page p;
+    if (api_page_args(req, res, ADMIN_LIMIT_MAX, ADMIN_LIMIT_DEFAULT, &p))
         return HTTP_DONE;
     struct client *clients;
     size_t n;
-    if (store_client_list(api->oauth.store, req->arena, realm.id, after, (size_t)limit + 1,
-                          &clients, &n)) {
+    if (store_client_list(api->oauth.store, req->arena, realm.id, p.after, p.fetch, &clients,
+                          &n)) {
         admin_store_failed(req, res);
         return HTTP_DONE;
     }
-    bool more = n > (size_t)limit; /* one more than a page was asked for */
-    if (more)
-        n = (size_t)limit;
-    struct jsonw w;
-    api_json_begin(res, 200, &w);
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "clients");
-    jsonw_arr_begin(&w);
+    n = api_page_begin(&p, res, "clients", n);
     for (size_t i = 0; i < n; i++)
-        client_json(req, &w, &clients[i], NULL);
-    jsonw_arr_end(&w);
-    jsonw_kv_str(&w, "next_cursor",
-                 more ? api_cursor_format(req->arena, clients[n - 1].client_id) : NULL);
-    jsonw_obj_end(&w);
-    if (jsonw_finish(&w))
-        res->status = 500;
-    api_no_store(req, res);
+        client_json(req, &p.w, &clients[i], NULL);
+    api_page_end(&p, req, res, p.more ? clients[n - 1].client_id : NULL);
     return HTTP_DONE;
 }
 

@@ -15,11 +15,8 @@
 #define PERMISSION "events:read"
 
 /* The cursor's seq (0 without a cursor); -1 after answering 400. */
-static int64_t cursor_seq(struct request *req, struct response *res)
+static int64_t cursor_seq(struct request *req, struct response *res, const char *after)
 {
-    const char *after;
-    if (api_query_cursor(req, res, &after))
-        return -1;
     if (!after)
         return 0;
     int64_t seq = 0;
@@ -34,12 +31,12 @@ static int64_t cursor_seq(struct request *req, struct response *res)
 }
 
 /* The query of the request's arguments into q; -1 after answering 400. */
-static int parse_query(struct request *req, struct response *res, struct audit_query *q)
+static int parse_query(struct request *req, struct response *res, struct api_page *p,
+                       struct audit_query *q)
 {
-    long limit;
-    if (api_query_int(req, res, "limit", 1, ADMIN_LIMIT_MAX, ADMIN_LIMIT_DEFAULT, &limit))
+    if (api_page_args(req, res, ADMIN_LIMIT_MAX, ADMIN_LIMIT_DEFAULT, p))
         return -1;
-    int64_t after = cursor_seq(req, res);
+    int64_t after = cursor_seq(req, res, p->after);
     if (after < 0)
         return -1;
     const char *since = http_query(req, "since");
@@ -50,7 +47,7 @@ static int parse_query(struct request *req, struct response *res, struct audit_q
     }
     audit_type_filter(http_query(req, "type"), q);
     q->after_seq = after;
-    q->limit = (size_t)limit + 1; /* one more than a page tells whether another follows */
+    q->limit = p->fetch;
     return 0;
 }
 
@@ -61,8 +58,9 @@ static enum http_result list_request(struct request *req, struct response *res)
     struct realm realm;
     if (admin_realm(req, res, PERMISSION, &caller, &realm))
         return HTTP_DONE;
+    struct api_page p;
     struct audit_query q = {.realm_id = realm.id};
-    if (parse_query(req, res, &q))
+    if (parse_query(req, res, &p, &q))
         return HTTP_DONE;
     struct audit_entry *ev;
     size_t n;
@@ -70,25 +68,11 @@ static enum http_result list_request(struct request *req, struct response *res)
         admin_store_failed(req, res);
         return HTTP_DONE;
     }
-    bool more = n == q.limit;
-    if (more)
-        n--;
-    struct jsonw w;
-    api_json_begin(res, 200, &w);
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "events");
-    jsonw_arr_begin(&w);
+    n = api_page_begin(&p, res, "events", n);
     for (size_t i = 0; i < n; i++)
-        audit_entry_json(&w, &ev[i]);
-    jsonw_arr_end(&w);
-    jsonw_kv_str(&w, "next_cursor",
-                 more ? api_cursor_format(req->arena,
-                                          arena_printf(req->arena, "%lld", (long long)ev[n - 1].seq))
-                      : NULL);
-    jsonw_obj_end(&w);
-    if (jsonw_finish(&w))
-        res->status = 500;
-    api_no_store(req, res);
+        audit_entry_json(&p.w, &ev[i]);
+    api_page_end(&p, req, res,
+                 p.more ? arena_printf(req->arena, "%lld", (long long)ev[n - 1].seq) : NULL);
     return HTTP_DONE;
 }
 

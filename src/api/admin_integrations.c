@@ -41,37 +41,24 @@ static enum http_result list_request(struct request *req, struct response *res)
     struct realm realm;
     if (admin_realm(req, res, MANAGE, &caller, &realm))
         return HTTP_DONE;
-    long limit;
-    const char *after;
-    if (api_query_int(req, res, "limit", 1, ADMIN_LIMIT_MAX, ADMIN_LIMIT_DEFAULT, &limit) ||
-        api_query_cursor(req, res, &after))
+    struct api_page p;
+    if (api_page_args(req, res, ADMIN_LIMIT_MAX, ADMIN_LIMIT_DEFAULT, &p))
         return HTTP_DONE;
     struct integration *items;
     size_t n;
-    if (store_integration_list(api->oauth.store, req->arena, realm.id, after, (size_t)limit + 1,
-                               &items, &n)) {
+    if (store_integration_list(api->oauth.store, req->arena, realm.id, p.after, p.fetch, &items,
+                               &n)) {
         admin_store_failed(req, res);
         return HTTP_DONE;
     }
-    bool more = n > (size_t)limit;
-    if (more)
-        n = (size_t)limit;
     int64_t now = clock_now();
-    struct jsonw w;
-    api_json_begin(res, 200, &w);
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "integrations");
-    jsonw_arr_begin(&w);
+    n = api_page_begin(&p, res, "integrations", n);
     for (size_t i = 0; i < n; i++) {
-        jsonw_obj_begin(&w);
-        integration_json_fields(&w, &items[i], now);
-        jsonw_obj_end(&w);
+        jsonw_obj_begin(&p.w);
+        integration_json_fields(&p.w, &items[i], now);
+        jsonw_obj_end(&p.w);
     }
-    jsonw_arr_end(&w);
-    jsonw_kv_str(&w, "next_cursor",
-                 more ? api_cursor_format(req->arena, items[n - 1].client.client_id) : NULL);
-    jsonw_obj_end(&w);
-    finish(req, res, &w);
+    api_page_end(&p, req, res, p.more ? items[n - 1].client.client_id : NULL);
     return HTTP_DONE;
 }
 

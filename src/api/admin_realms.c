@@ -46,10 +46,8 @@ static enum http_result list_request(struct request *req, struct response *res)
     struct api_caller caller;
     if (api_bearer(req, res, API_REALM_DEFAULT, PERMISSION, &caller))
         return HTTP_DONE;
-    long limit;
-    const char *after;
-    if (api_query_int(req, res, "limit", 1, REALMS_LIMIT_MAX, REALMS_LIMIT_DEFAULT, &limit) ||
-        api_query_cursor(req, res, &after))
+    struct api_page p;
+    if (api_page_args(req, res, REALMS_LIMIT_MAX, REALMS_LIMIT_DEFAULT, &p))
         return HTTP_DONE;
     struct realm *rs;
     size_t n;
@@ -60,23 +58,13 @@ static enum http_result list_request(struct request *req, struct response *res)
     if (n)
         qsort(rs, n, sizeof rs[0], by_name);
     size_t first = 0;
-    while (after && first < n && strcmp(rs[first].name, after) <= 0)
+    while (p.after && first < n && strcmp(rs[first].name, p.after) <= 0)
         first++;
-    size_t end = n - first > (size_t)limit ? first + (size_t)limit : n;
-    struct jsonw w;
-    api_json_begin(res, 200, &w);
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "realms");
-    jsonw_arr_begin(&w);
-    for (size_t i = first; i < end; i++)
-        manage_realm_json(&w, &rs[i]);
-    jsonw_arr_end(&w);
-    jsonw_kv_str(&w, "next_cursor",
-                 end < n ? api_cursor_format(req->arena, rs[end - 1].name) : NULL);
-    jsonw_obj_end(&w);
-    if (jsonw_finish(&w))
-        res->status = 500;
-    api_no_store(req, res);
+    const struct realm *page = rs + first;
+    n = api_page_begin(&p, res, "realms", n - first);
+    for (size_t i = 0; i < n; i++)
+        manage_realm_json(&p.w, &page[i]);
+    api_page_end(&p, req, res, p.more ? page[n - 1].name : NULL);
     return HTTP_DONE;
 }
 

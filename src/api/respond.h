@@ -117,6 +117,31 @@ int api_query_cursor(struct request *req, struct response *res, const char **out
 /* The cursor for a page that ended at `key` (arena). */
 const char *api_cursor_format(struct arena *a, const char *key);
 
+/* A page of a list (api/page.c). The handler reads the arguments, asks its
+ * store for `fetch` (= limit + 1) items after `after` — one more than a page
+ * tells whether another follows —, then writes the page:
+ *     n = api_page_begin(&p, res, "users", n); write items 0..n-1 into p.w;
+ *     api_page_end(&p, req, res, p.more ? <key of item n - 1> : NULL);  */
+struct api_page {
+    size_t limit;
+    size_t fetch;       /* limit + 1 */
+    const char *after;  /* the cursor's key; NULL from the start */
+    size_t n;           /* items on this page (api_page_begin) */
+    bool more;          /* another page follows */
+    struct jsonw w;
+};
+/* limit (1..max, default fallback) and cursor; on a bad value answers 400 and
+ * returns -1. */
+int api_page_args(struct request *req, struct response *res, long max, long fallback,
+                  struct api_page *p);
+/* The store gave n items: starts the 200 answer {"<key>":[ and returns how
+ * many of them are on the page. */
+size_t api_page_begin(struct api_page *p, struct response *res, const char *key, size_t n);
+/* Ends the array, writes next_cursor (null when last_key is NULL or no page
+ * follows), finishes the answer with no-store. */
+void api_page_end(struct api_page *p, struct request *req, struct response *res,
+                  const char *last_key);
+
 /* Runs fn with the store's reads of this request in one snapshot (one set of
  * locks): for handlers that answer on the I/O thread. */
 enum http_result api_in_snapshot(struct request *req, struct response *res,

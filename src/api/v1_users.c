@@ -22,47 +22,26 @@ static void user_json(struct jsonw *w, const struct user *u)
     jsonw_obj_end(w);
 }
 
-static void write_page(struct request *req, struct response *res, const struct user *users,
-                       size_t n, size_t limit)
-{
-    bool more = n > limit; /* one more than a page was asked for */
-    if (more)
-        n = limit;
-    struct jsonw w;
-    api_json_begin(res, 200, &w);
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "users");
-    jsonw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        user_json(&w, &users[i]);
-    jsonw_arr_end(&w);
-    jsonw_kv_str(&w, "next_cursor", more ? api_cursor_format(req->arena, users[n - 1].username)
-                                         : NULL);
-    jsonw_obj_end(&w);
-    if (jsonw_finish(&w))
-        res->status = 500;
-    api_no_store(req, res);
-}
-
 static enum http_result users_request(struct request *req, struct response *res)
 {
     const struct api *api = req->app;
     struct api_caller caller;
     if (api_bearer(req, res, API_REALM_OF_TOKEN, "users:read", &caller))
         return HTTP_DONE;
-    long limit;
-    const char *after;
-    if (api_query_int(req, res, "limit", 1, USERS_LIMIT_MAX, USERS_LIMIT_DEFAULT, &limit) ||
-        api_query_cursor(req, res, &after))
+    struct api_page p;
+    if (api_page_args(req, res, USERS_LIMIT_MAX, USERS_LIMIT_DEFAULT, &p))
         return HTTP_DONE;
     struct user *users;
     size_t n;
-    if (store_user_list(api->oauth.store, req->arena, caller.realm->id, after, (size_t)limit + 1,
-                        &users, &n)) {
+    if (store_user_list(api->oauth.store, req->arena, caller.realm->id, p.after, p.fetch, &users,
+                        &n)) {
         api_error(req, res, 503, "temporarily_unavailable", "The store is not available");
         return HTTP_DONE;
     }
-    write_page(req, res, users, n, (size_t)limit);
+    n = api_page_begin(&p, res, "users", n);
+    for (size_t i = 0; i < n; i++)
+        user_json(&p.w, &users[i]);
+    api_page_end(&p, req, res, p.more ? users[n - 1].username : NULL);
     return HTTP_DONE;
 }
 
