@@ -294,6 +294,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     struct http_server *srv;
     struct purge *purge = NULL;
     int rc = CLI_OK;
+    bool buffered = false;
     if (st->purge_interval && purge_start(s, st->purge_interval, &purge)) {
         rc = cli_fail("cannot start the purge thread");
         goto out;
@@ -309,6 +310,7 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     }
     log_info("listening", LOG_STR("listen", st->o->listen), LOG_INT("port", http_server_port(srv)),
              LOG_STR("public_url", st->public_url), LOG_STR("db", cli_db(st->o->db)));
+    buffered = log_buffer_start() == 0; /* from here on, a few writes per 20 ms */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -321,6 +323,8 @@ out:
     usage_stop(api.oauth.usage); /* writes what is queued */
     audit_close(api.oauth.audit); /* stores what is queued */
     keyring_free(api.oauth.keyring);
+    if (buffered)
+        log_buffer_stop();
     return rc;
 }
 

@@ -3,7 +3,8 @@
  * A log line can never carry a secret: a field whose key names a secret
  * (password, secret, token, authorization, code, ...) is written as
  * "[redacted]", and so is any value that looks like a keyhold secret
- * (khs_/khr_/kha_) or a JWT, whatever its key. Thread safe: one write(2) per line. */
+ * (khs_/khr_/kha_) or a JWT, whatever its key. Thread safe: lines are never
+ * interleaved. Unbuffered (one write(2) per line) unless log_buffer_start(). */
 #ifndef KH_CORE_LOG_H
 #define KH_CORE_LOG_H
 
@@ -25,6 +26,13 @@ struct log_field {
 #define LOG_INT(k, v) ((struct log_field){.key = (k), .type = LOG_T_INT, .i = (int64_t)(v)})
 
 void log_set_level(enum log_level level);
+
+/* Buffered lines, for the server: info and debug lines reach stderr within
+ * LOG_FLUSH_MS (in one write with the others), warnings and errors at once.
+ * log_buffer_stop() writes what is pending and goes back to unbuffered. */
+#define LOG_FLUSH_MS 20
+int log_buffer_start(void);
+void log_buffer_stop(void);
 /* Parses "debug|info|warn|error"; returns -1 on an unknown name. */
 int log_level_parse(const char *name);
 /* Writes {"ts":...,"level":...,"event":...,<fields>} and a newline to stderr. */

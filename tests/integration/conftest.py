@@ -38,6 +38,7 @@ HTTP_TIMEOUT = 30          # seconds; only a guard against hangs, never a timing
 CLI_TIMEOUT = 60
 READY_TIMEOUT = 20
 STOP_TIMEOUT = 30
+LOG_FLUSH_S = 0.1          # > LOG_FLUSH_MS of src/core/log.h: buffered log lines are out
 PASSWORD_LINE = re.compile(r"password: (\S+)")    # the bootstrap line on stdout
 
 _names = itertools.count(1)
@@ -261,6 +262,11 @@ class KeyholdServer:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def stderr(self, start=None):
+        """The server's log so far. A running server writes info lines within 20 ms
+        (LOG_FLUSH_MS, buffered): wait that out so that every line logged before the
+        call is read."""
+        if self.proc is not None and self.proc.poll() is None:
+            time.sleep(LOG_FLUSH_S)
         path = self.workdir / f"{self.name}.{start or self.starts}.stderr"
         return path.read_text(errors="replace") if path.exists() else ""
 

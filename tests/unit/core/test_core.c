@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "core/aead.h"
@@ -201,6 +202,83 @@ static void test_log_redaction(void **state)
     assert_false(log_looks_secret("admin-cli"));
 }
 
+/* stderr goes to a temporary file while fn runs; returns what it holds. */
+static char *captured(void (*fn)(void))
+{
+    char path[] = "/tmp/kh_log_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0 && dup2(fd, STDERR_FILENO) == STDERR_FILENO);
+    fn();
+    assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+    close(saved);
+    off_t n = lseek(fd, 0, SEEK_END);
+    char *text = calloc(1, (size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(pread(fd, text, (size_t)n, 0), n);
+    close(fd);
+    return text;
+}
+
+static size_t count(const char *text, const char *word)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, word)); p += strlen(word))
+        n++;
+    return n;
+}
+
+#define BUFFERED_LINES 3000 /* ~300 KiB: the 64 KiB buffer fills several times */
+
+static void log_buffered_run(void)
+{
+    assert_int_equal(log_buffer_start(), 0);
+    for (int i = 0; i < BUFFERED_LINES; i++)
+        log_info("buffered_line", LOG_INT("i", i), LOG_STR("pad", "0123456789012345678901234567890123456789"));
+    log_error("an_error", LOG_STR("why", "x"));
+    log_buffer_stop();
+    log_info("after_stop");
+}
+
+/* Buffered: every line reaches stderr whole, in order, by log_buffer_stop. */
+static void test_log_buffered(void **state)
+{
+    (void)state;
+    char *text = captured(log_buffered_run);
+    assert_int_equal(count(text, "\"event\":\"buffered_line\""), BUFFERED_LINES);
+    assert_int_equal(count(text, "\n"), BUFFERED_LINES + 2);
+    const char *last = strstr(text, "\"i\":2999,");
+    const char *err = strstr(text, "an_error");
+    const char *after = strstr(text, "after_stop");
+    assert_true(last && err && after && last < err && err < after);
+    for (const char *line = text; *line; line = strchr(line, '\n') + 1)
+        assert_true(line[0] == '{' && strchr(line, '\n')[-1] == '}'); /* never cut */
+    free(text);
+}
+
+static void log_error_run(void)
+{
+    assert_int_equal(log_buffer_start(), 0);
+    log_info("before_error");
+    log_error("urgent");
+    /* read while still buffered: an error (and what came before it) is out at once */
+    off_t n = lseek(STDERR_FILENO, 0, SEEK_END);
+    char buf[512] = {0};
+    assert_true(n > 0 && n < (off_t)sizeof buf);
+    assert_int_equal(pread(STDERR_FILENO, buf, (size_t)n, 0), n);
+    assert_non_null(strstr(buf, "before_error"));
+    assert_non_null(strstr(buf, "urgent"));
+    log_buffer_stop();
+}
+
+static void test_log_error_not_delayed(void **state)
+{
+    (void)state;
+    free(captured(log_error_run));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_arena),          cmocka_unit_test(test_secret),
         cmocka_unit_test(test_crc32),          cmocka_unit_test(test_aead),
         cmocka_unit_test(test_log_redaction),
+        cmocka_unit_test(test_log_buffered),   cmocka_unit_test(test_log_error_not_delayed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
