@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "audit/audit.h"
 #include "cli/cli.h"
 #include "core/clock.h"
 #include "core/jsonw.h"
@@ -109,12 +110,15 @@ static int do_create(struct store *s, const uint8_t *master, struct arena *a, vo
                              .owner_enabled = true};
     if (o->json) {
         cli_print_json(created_json, &(struct created_json){&it, made.secret});
-        return CLI_OK;
+    } else {
+        printf("created integration \"%s\" in realm \"%s\" for user \"%s\" (scope \"%s\")\n",
+               made.client.client_id, o->pos[0], made.owner_username, made.client.scopes);
+        printf("client secret (shown once, store it now): %s\n", made.secret);
     }
-    printf("created integration \"%s\" in realm \"%s\" for user \"%s\" (scope \"%s\")\n",
-           made.client.client_id, o->pos[0], made.owner_username, made.client.scopes);
-    printf("client secret (shown once, store it now): %s\n", made.secret);
-    return CLI_OK;
+    fflush(stdout); /* the secret first: the integration exists, whatever the audit says */
+    return cli_audit_change(s, r.name, AUDIT_INTEGRATION_CREATE, made.client.client_id,
+                            arena_printf(a, "owner=%s scopes=%s", made.client.owner_user_id,
+                                         made.client.scopes));
 }
 
 struct listing {
@@ -200,7 +204,8 @@ static int do_delete(struct store *s, const uint8_t *master, struct arena *a, vo
     if (rc)
         return cli_fail("cannot delete the integration: the store failed");
     printf("deleted integration \"%s\" in realm \"%s\"\n", o->pos[1], r.name);
-    return CLI_OK;
+    return cli_audit_change(s, r.name, AUDIT_INTEGRATION_DELETE, o->pos[1],
+                            "with its sessions and tokens");
 }
 
 static int create(int argc, char **argv)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from conftest import (ADMIN_PASSWORD, HTTP_TIMEOUT, Client, describe, expect_error,
+from conftest import (ADMIN_PASSWORD, HTTP_TIMEOUT, Client, db_rows, describe, expect_error,
                       expect_token, jwt_claims, scopes, unique, wait_until)
 
 PASSWORD = "integrations-pw"
@@ -339,6 +339,11 @@ def test_cli_create_list_delete(server, w):
 
     server.cli_ok("integration", "delete", w.realm, out["client_id"])
     expect_error(server.client_credentials(client), 401, "invalid_client")
+    # both changes are in the audit log, by the operator, before the commands returned
+    events = db_rows(server.db, "SELECT type, actor FROM audit_events WHERE target = ? "
+                                "ORDER BY seq", (out["client_id"],))
+    assert [tuple(e) for e in events] == [("integration.create", "cli"),
+                                          ("integration.delete", "cli")], events
     assert server.cli("integration", "delete", w.realm, out["client_id"]).returncode == 1
     assert server.cli("integration", "create", w.realm, "--user", "nobody").returncode == 1
     assert server.cli("integration", "create", w.realm, "--user", alice, "--scope",
