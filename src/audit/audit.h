@@ -53,6 +53,8 @@ struct audit;
 #define AUDIT_INTEGRATION_DELETE "integration.delete"
 #define AUDIT_KEY_ROTATE "key.rotate"
 #define AUDIT_IMPORT "import"
+/* password-hash upgrade: a hash of another scheme replaced by argon2id at login */
+#define AUDIT_PASSWORD_REHASH "user.password_rehash"
 
 struct audit_event {
     int64_t realm_id;       /* the realm the event belongs to (its chain) */

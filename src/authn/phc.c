@@ -176,6 +176,11 @@ static enum kh_status parse_pbkdf2(const struct fields *f, enum phc_scheme schem
         return fail(why, SALT_HASH_WHY);
     if (len && len != p->hash_len)
         return fail(why, "the PBKDF2 parameter l= is not the length of the hash");
+    /* Each digest-sized block of the hash costs the iterations once more. */
+    size_t digest = scheme == PHC_PBKDF2_SHA1 ? 20 : scheme == PHC_PBKDF2_SHA256 ? 32 : 64;
+    if ((uint64_t)p->iterations * ((p->hash_len + digest - 1) / digest) > PHC_PBKDF2_WORK_MAX)
+        return fail(why, "the PBKDF2 hash is too long for its iterations (iterations times "
+                         "hash blocks at most 10000000)");
     p->scheme = scheme;
     return KH_OK;
 }

@@ -16,7 +16,8 @@
  * padding (PHC).
  *
  * Caps, so that a hash cannot cost minutes or gigabytes: PBKDF2 iterations
- * PHC_PBKDF2_ITER_MIN..MAX, salt PHC_SALT_MIN..MAX bytes, hash
+ * PHC_PBKDF2_ITER_MIN..MAX and at most PHC_PBKDF2_WORK_MAX block
+ * computations (a 64-byte SHA-256 hash is two blocks), salt PHC_SALT_MIN..MAX bytes, hash
  * PHC_HASH_MIN..MAX bytes; bcrypt cost PHC_BCRYPT_COST_MIN..MAX; argon2id
  * m ≤ PHC_ARGON2_M_MAX KiB, t ≤ PHC_ARGON2_T_MAX, p ≤ PHC_ARGON2_P_MAX.
  * Thread safe (no state). */
@@ -30,6 +31,8 @@
 #define PHC_STRING_MAX 255 /* longest stored hash string accepted (bytes) */
 #define PHC_PBKDF2_ITER_MIN 1000
 #define PHC_PBKDF2_ITER_MAX 10000000
+/* iterations × blocks of the hash's digest size: PBKDF2's real cost */
+#define PHC_PBKDF2_WORK_MAX 10000000
 #define PHC_SALT_MIN 8
 #define PHC_SALT_MAX 64
 #define PHC_HASH_MIN 16

@@ -42,7 +42,10 @@ static const char *const FIELD_NAMES[IMPORT_N_FIELDS] = {
     [IMPORT_FIRST_NAME] = "first_name",
     [IMPORT_LAST_NAME] = "last_name",
     [IMPORT_ROLES] = "roles",
+    [IMPORT_PASSWORD_HASH] = "password_hash",
 };
+
+#define COLUMNS "email, username, first_name, last_name, roles, password_hash"
 
 const char *import_field_name(enum import_field f)
 {
@@ -81,6 +84,11 @@ static void header_field(struct import_csv *r, const char *s, size_t n)
 {
     char name[48];
     int f = memchr(s, '\0', n) ? -1 : field_of(s, n);
+    if (f < 0 && n == 8 && strncasecmp(s, "password", n) == 0) {
+        stop(r, KH_ERR_INVALID, "the column \"password\" is refused: an import never takes a "
+             "plain password; give password_hash (a PBKDF2, bcrypt or argon2id hash)");
+        return;
+    }
     if (f < 0) {
         size_t shown = n < sizeof name - 1 ? n : sizeof name - 1;
         memcpy(name, s, shown);
@@ -89,8 +97,7 @@ static void header_field(struct import_csv *r, const char *s, size_t n)
             stop(r, KH_ERR_INVALID, "the header names a column that is not valid text");
         else
             stop(r, KH_ERR_INVALID,
-                 "unknown column \"%s\" in the header (columns: email, username, first_name, "
-                 "last_name, roles)", name);
+                 "unknown column \"%s\" in the header (columns: " COLUMNS ")", name);
         return;
     }
     if (r->header_seen & (1u << f)) {
@@ -216,7 +223,7 @@ struct import_csv *import_csv_new(import_row_fn fn, void *ctx)
     csv_set_realloc_func(&r->p, capped_realloc);
     r->fn = fn;
     r->ctx = ctx;
-    /* Every field under the cap, one row of at most five of them. */
+    /* Every field under the cap, one row of at most IMPORT_N_FIELDS of them. */
     buf_init(&r->row, IMPORT_N_FIELDS * (IMPORT_CSV_FIELD_MAX + 1) + 1);
     return r;
 }

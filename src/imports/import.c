@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/random.h"
+#include "authn/password.h"
 #include "imports/reader.h"
 #include "oauth/manage.h"
 
@@ -86,6 +87,23 @@ static const char *text_field(struct import *imp, const struct import_row *row, 
     return arena_strndup(&imp->batch, v, n);
 }
 
+/* A password_hash given (not empty) must be one keyhold verifies; it is
+ * stored as given, and replaced by argon2id at the user's first login. An
+ * absent or empty one leaves the user's password as it is. */
+static const char *check_password_hash(struct import *imp, const struct import_row *row,
+                                       struct user_upsert *u, const char **field)
+{
+    const char *err = NULL;
+    const char *hash = text_field(imp, row, IMPORT_PASSWORD_HASH, &err, field);
+    if (err || !hash)
+        return err;
+    if ((err = password_check_hash(hash)))
+        return err;
+    u->user.password_hash = hash;
+    u->set |= UPSERT_SET_PASSWORD_HASH;
+    return NULL;
+}
+
 static const char *check_roles(struct import *imp, const struct import_row *row,
                                struct user_upsert *u)
 {
@@ -123,7 +141,6 @@ static const char *check_row(struct import *imp, const struct import_row *row,
     *field = import_field_name(IMPORT_EMAIL);
     if (email && !manage_is_email(email))
         return "the email address is not valid";
-    *field = import_field_name(IMPORT_ROLES);
     char *id = arena_alloc(&imp->batch, 37);
     random_uuid(id);
     *u = (struct user_upsert){
@@ -138,6 +155,10 @@ static const char *check_row(struct import *imp, const struct import_row *row,
     for (int f = IMPORT_EMAIL; f <= IMPORT_LAST_NAME; f++)
         if (f != IMPORT_USERNAME && (row->present & (1u << f)))
             u->set |= SET[f];
+    const char *err_hash = check_password_hash(imp, row, u, field);
+    if (err_hash)
+        return err_hash;
+    *field = import_field_name(IMPORT_ROLES);
     return check_roles(imp, row, u);
 }
 

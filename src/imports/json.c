@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "authn/phc.h"
 #include "core/buf.h"
 #include "imports/reader.h"
+
+#define FIELDS "email, username, first_name, last_name, roles, password_hash"
 
 #define FRAME_ERROR "the JSON document must be {\"users\":[…]} and nothing else"
 
@@ -37,6 +40,7 @@ struct import_json {
     bool in_string, escaped;
     size_t rows;           /* elements handed over */
     char why[256];
+    char hash[PHC_STRING_MAX + 1]; /* a Keycloak credential as its hash string */
 };
 
 static const char KEY_REST[] = "users\"";
@@ -67,8 +71,26 @@ static const char *read_roles(struct import_row *row, json_t *v)
     return NULL;
 }
 
+/* Keycloak's credential {"algorithm","iterations","salt","hash"} as its hash
+ * string into out; else an error of the row. */
+static const char *read_keycloak(json_t *v, char out[PHC_STRING_MAX + 1])
+{
+    json_t *alg = json_object_get(v, "algorithm"), *iter = json_object_get(v, "iterations");
+    json_t *salt = json_object_get(v, "salt"), *hash = json_object_get(v, "hash");
+    if (json_object_size(v) != 4 || !json_is_string(alg) || !json_is_integer(iter) ||
+        !json_is_string(salt) || !json_is_string(hash))
+        return "a password_hash object is Keycloak's credential: {\"algorithm\":…, "
+               "\"iterations\":…, \"salt\":…, \"hash\":…}";
+    const char *why = NULL;
+    if (phc_from_keycloak(json_string_value(alg), (long long)json_integer_value(iter),
+                          json_string_value(salt), json_string_value(hash), out, &why))
+        return why;
+    return NULL;
+}
+
 /* One user object into row; an error of the row as a static sentence. */
-static const char *read_user(struct import_row *row, json_t *obj, char *buf, size_t buf_len)
+static const char *read_user(struct import_row *row, json_t *obj, char *buf, size_t buf_len,
+                             char hash[PHC_STRING_MAX + 1])
 {
     if (!json_is_object(obj))
         return "a user must be a JSON object";
@@ -77,11 +99,13 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
     json_object_foreach(obj, key, v) {
         int f = field_of(key);
         row->error_field = f < 0 ? NULL : import_field_name(f); /* that of an error below */
+        if (f < 0 && strcmp(key, "password") == 0)
+            return "\"password\" is refused: an import never takes a plain password; give "
+                   "password_hash (a PBKDF2, bcrypt or argon2id hash)";
         if (f < 0 && strlen(key) > 40)
-            return "unknown field (fields: email, username, first_name, last_name, roles)";
+            return "unknown field (fields: " FIELDS ")";
         if (f < 0) {
-            snprintf(buf, buf_len, "unknown field \"%s\" (fields: email, username, first_name, "
-                     "last_name, roles)", key);
+            snprintf(buf, buf_len, "unknown field \"%s\" (fields: " FIELDS ")", key);
             return buf;
         }
         row->present |= 1u << f;
@@ -89,11 +113,18 @@ static const char *read_user(struct import_row *row, json_t *obj, char *buf, siz
             const char *err = read_roles(row, v);
             if (err)
                 return err;
+        } else if (f == IMPORT_PASSWORD_HASH && json_is_object(v)) {
+            const char *err = read_keycloak(v, hash);
+            if (err)
+                return err;
+            row->value[f] = hash;
+            row->len[f] = strlen(hash);
         } else if (json_is_string(v)) {
             row->value[f] = json_string_value(v);
             row->len[f] = json_string_length(v);
         } else if (!json_is_null(v)) {
-            snprintf(buf, buf_len, "\"%s\" must be a string or null", import_field_name(f));
+            snprintf(buf, buf_len, "\"%s\" must be a string%s or null", import_field_name(f),
+                     f == IMPORT_PASSWORD_HASH ? ", a Keycloak credential object" : "");
             return buf;
         }
     }
@@ -146,9 +177,9 @@ static enum kh_status emit(struct import_json *r, const char **why)
                  number, err.column, err.text);
         return fail(r, KH_ERR_INVALID, r->why, why);
     }
-    char row_buf[160];
+    char row_buf[200];
     struct import_row row = {.number = number};
-    row.error = read_user(&row, v, row_buf, sizeof row_buf);
+    row.error = read_user(&row, v, row_buf, sizeof row_buf, r->hash);
     if (!row.error)
         row.error_field = NULL;
     enum kh_status rc = r->fn(r->ctx, &row);

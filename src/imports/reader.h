@@ -22,6 +22,7 @@ enum import_field {
     IMPORT_FIRST_NAME,
     IMPORT_LAST_NAME,
     IMPORT_ROLES,
+    IMPORT_PASSWORD_HASH, /* a stored hash (authn/phc.h), never a password */
     IMPORT_N_FIELDS
 };
 
@@ -49,8 +50,10 @@ typedef enum kh_status (*import_row_fn)(void *ctx, const struct import_row *row)
 const char *import_field_name(enum import_field f);
 
 /* CSV (RFC 4180 with libcsv in strict mode): a header row naming some of
- * email, username, first_name, last_name, roles (any order, ASCII case
- * ignored, each once, at least username or email); roles separated by ';';
+ * email, username, first_name, last_name, roles, password_hash (any order,
+ * ASCII case ignored, each once, at least username or email; a "password"
+ * column stops the import: plain passwords are never imported); roles
+ * separated by ';';
  * an optional UTF-8 BOM; CRLF or LF; blank lines skipped. Fed in chunks of
  * any size; memory stays within one row (fields capped at
  * IMPORT_CSV_FIELD_MAX). */
@@ -64,11 +67,14 @@ enum kh_status import_csv_finish(struct import_csv *r, const char **why) KH_MUST
 void import_csv_free(struct import_csv *r);
 
 /* JSON {"users":[{"email":…,"username":…,"first_name":…,"last_name":…,
- * "roles":[…]}]}, fed in chunks of any size like CSV: each user is parsed by
+ * "roles":[…],"password_hash":…}]}, fed in chunks of any size like CSV: each user is parsed by
  * jansson (JSON_REJECT_DUPLICATES) as soon as it has arrived, so memory stays
  * within one user (at most IMPORT_JSON_USER_MAX bytes). Values are strings or
- * null; another key in a user, or a user that is no object, is an error of
- * that row; malformed JSON stops the reader. */
+ * null; another key in a user (a plain "password" among them), or a user
+ * that is no object, is an error of that row; malformed JSON stops the
+ * reader. password_hash is a string, or Keycloak's credential as an object
+ * {"algorithm","iterations","salt","hash"} (turned into its string,
+ * authn/phc.h phc_from_keycloak). */
 #define IMPORT_JSON_USER_MAX (64 * 1024)
 struct import_json;
 struct import_json *import_json_new(import_row_fn fn, void *ctx);

@@ -196,13 +196,15 @@ enum upsert_set_bits {
     UPSERT_SET_FIRST_NAME = 1u << 1,
     UPSERT_SET_LAST_NAME = 1u << 2,
     UPSERT_SET_ROLES = 1u << 3,  /* replace the user's roles by roles[] */
+    UPSERT_SET_PASSWORD_HASH = 1u << 4, /* user.password_hash (a stored hash, never NULL) */
 };
 
 struct user_upsert {
     /* in: user.id is a fresh UUID, used if the user is created; user.username
      * (lowercased) or, when NULL, the email finds the user (a new one found by
-     * email gets the lowercased email as its username); user.enabled and
-     * user.password_hash are ignored (a new user is enabled, without password). */
+     * email gets the lowercased email as its username); user.enabled is
+     * ignored (a new user is enabled); user.password_hash is written only with
+     * UPSERT_SET_PASSWORD_HASH (else a new user has no password). */
     struct user user;
     unsigned set;                 /* enum upsert_set_bits */
     const char *const *roles;

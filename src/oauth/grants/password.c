@@ -1,7 +1,10 @@
 /* password.c - the resource owner password credentials grant (RFC 6749 §4.3).
  * Runs off the I/O threads: verifying argon2id costs ~15 ms of a core. */
 #include <string.h>
+#include "audit/audit.h"
 #include "authn/password.h"
+#include "core/hash.h"
+#include "core/log.h"
 #include "oauth/grant.h"
 #include "oauth/manage.h"
 
@@ -31,6 +34,33 @@ static struct oauth_outcome check_credentials(struct grant_ctx *g, struct user *
     return OUTCOME_OK;
 }
 
+/* Password-hash upgrade: a hash of another scheme (PBKDF2, bcrypt) or a weaker
+ * argon2id one is replaced by ours once the password has verified, here on
+ * the slow-pool thread and before answering. Failing to store it is logged,
+ * not fatal: the old hash still verifies next time. */
+static void upgrade_hash(struct grant_ctx *g, const struct user *u)
+{
+    const struct token_request *r = g->req;
+    if (!password_needs_rehash(u->password_hash))
+        return;
+    char hash[PASSWORD_HASH_MAX];
+    enum kh_status rc = password_hash(r->password, strlen(r->password), hash);
+    if (!rc)
+        rc = store_user_set_password(g->o->store, r->realm->id, u->id, hash);
+    secret_wipe(hash, sizeof hash);
+    if (rc) {
+        log_warn("password.rehash_failed", LOG_STR("realm", r->realm->name),
+                 LOG_STR("user", u->id), LOG_STR("error", kh_status_str(rc)));
+        return;
+    }
+    audit_record(g->o->audit,
+                 &(struct audit_event){
+                     .realm_id = r->realm->id, .realm = r->realm->name,
+                     .type = AUDIT_PASSWORD_REHASH, .actor = u->id, .target = u->id,
+                     .client_id = g->client->client_id, .ip = r->remote_ip, .outcome = "ok",
+                     .detail = "the password hash was replaced by argon2id"});
+}
+
 static struct oauth_outcome run(struct grant_ctx *g)
 {
     const struct token_request *req = g->req;
@@ -44,6 +74,7 @@ static struct oauth_outcome run(struct grant_ctx *g)
     out = check_credentials(g, &user);
     if (out.error)
         return out;
+    upgrade_hash(g, &user);
     struct subject subj;
     out = grant_user_subject(g, user.id, &subj);
     if (out.error)

@@ -200,11 +200,12 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_USER_UPSERT] =
         "INSERT INTO users (id, realm_id, username, email, first_name, last_name, enabled, "
         "password_hash, created_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, NULL, ?7) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?9, ?7) "
         "ON CONFLICT (realm_id, username) DO UPDATE SET "
         "email = CASE WHEN ?8 & 1 THEN excluded.email ELSE email END, "
         "first_name = CASE WHEN ?8 & 2 THEN excluded.first_name ELSE first_name END, "
-        "last_name = CASE WHEN ?8 & 4 THEN excluded.last_name ELSE last_name END "
+        "last_name = CASE WHEN ?8 & 4 THEN excluded.last_name ELSE last_name END, "
+        "password_hash = CASE WHEN ?8 & 16 THEN excluded.password_hash ELSE password_hash END "
         "RETURNING id",
     [SQ_USER_ROLES_CLEAR] = "DELETE FROM user_roles WHERE user_id = ?1",
     /* The users one series of upserts touched: per connection, never durable. */

@@ -57,6 +57,7 @@ static enum kh_status upsert_user(struct sqlite_conn *c, int64_t realm_id,
     sqlite_bind_str(st, 6, u->last_name);
     sqlite3_bind_int64(st, 7, u->created_at);
     sqlite3_bind_int(st, 8, (int)row->set);
+    sqlite_bind_str(st, 9, row->set & UPSERT_SET_PASSWORD_HASH ? u->password_hash : NULL);
     enum kh_status rc = KH_OK;
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *got = (const char *)sqlite3_column_text(st, 0);

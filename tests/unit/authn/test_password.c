@@ -161,6 +161,9 @@ static void test_malformed_refused_fast(void **state)
         "$pbkdf2-sha256$27500$" SALT "$aGFzaA",                                       /* 4 bytes */
         "$pbkdf2-sha256$27500$" SALT "$X79gw+v3MCUGPhU1QoO8zZsMlgx6EM5XiTRTGrG+sw8=$x",
         "$pbkdf2-sha256$27500$" SALT,
+        /* 10M iterations × 4 SHA-1 blocks: over the work cap */
+        "$pbkdf2$10000000$" SALT "$m/uHWrQMncOsG7UNJ1zEM+0R1Bg/WGQSH7amFP5Sx3dig4GX+twNvVqT0RyDFoL/"
+        "FxdSlACnTFcJAPGFlP4cew==",
         "$pbkdf2-sha1$27500$" SALT "$X79gw+v3MCUGPhU1QoO8zZsMlgx6EM5XiTRTGrG+sw8=",
         "$2b$31$abcdefghijklmnopqrstuujydOTSfIH/d5oUHpsygqV5X9xJLQc6e", /* days of work */
         "$2b$17$abcdefghijklmnopqrstuujydOTSfIH/d5oUHpsygqV5X9xJLQc6e",

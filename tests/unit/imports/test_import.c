@@ -239,6 +239,48 @@ static void test_email_ambiguous(void **state)
     assert_non_null(strstr(f->res.errors[0].message, "several users"));
 }
 
+#define BCRYPT "$2b$04$abcdefghijklmnopqrstuujydOTSfIH/d5oUHpsygqV5X9xJLQc6e"
+#define PBKDF2 "$pbkdf2-sha256$27500$a2V5aG9sZC1zYWx0LTE2Yg$X79gw.v3MCUGPhU1QoO8zZsMlgx6EM5XiTRTGrG.sw8"
+
+/* A password_hash is checked, stored as given, set on an existing user, and
+ * left alone when empty; a malformed one is an error of its row. */
+static void test_password_hash(void **state)
+{
+    struct fixture *f = *state;
+    CSV_OK(f, "username,password_hash\nann," BCRYPT "\nbob,\ncid,$2b$31$x\n"
+              "dan,$pbkdf2-sha256$5$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA\n", false, false);
+    expect_counts(f, 2, 0, 2);
+    struct user u;
+    assert_true(find(f, "ann", &u));
+    assert_string_equal(u.password_hash, BCRYPT);
+    assert_true(find(f, "bob", &u));
+    assert_null(u.password_hash);
+    assert_false(find(f, "cid", &u));
+    assert_string_equal(f->res.errors[0].field, "password_hash");
+    assert_non_null(strstr(f->res.errors[0].message, "bcrypt"));
+    assert_null(strstr(f->res.errors[0].message, "$2b$31$x")); /* never quoted */
+    assert_non_null(strstr(f->res.errors[1].message, "iterations"));
+    /* An update sets it; an empty field or an absent column leaves it. */
+    CSV_OK(f, "username,password_hash\nann," PBKDF2 "\nbob," BCRYPT "\n", false, false);
+    expect_counts(f, 0, 2, 0);
+    assert_true(find(f, "ann", &u));
+    assert_string_equal(u.password_hash, PBKDF2);
+    CSV_OK(f, "username,password_hash,first_name\nann,,A\n", false, false);
+    CSV_OK(f, "username,first_name\nann,B\n", false, false);
+    assert_true(find(f, "ann", &u));
+    assert_string_equal(u.password_hash, PBKDF2);
+    assert_int_equal(run(f, IMPORT_JSON,
+                         "{\"users\":[{\"username\":\"eve\",\"password_hash\":{\"algorithm\":"
+                         "\"pbkdf2-sha512\",\"iterations\":210000,\"salt\":\"a2V5aG9sZC1zYWx0LTE2Yg==\","
+                         "\"hash\":\"7h6BJWGtlXk+zrZOH28cwo6nCskmV9lJyw10dpMbzbYJJtbrN/tgYD7W2e12Q70kg"
+                         "ZVquTQcmaN7ahpV08DPgQ==\"}},{\"username\":\"fay\",\"password\":\"pw\"}]}",
+                         false, false), KH_OK);
+    expect_counts(f, 1, 0, 1);
+    assert_true(find(f, "eve", &u));
+    assert_memory_equal(u.password_hash, "$pbkdf2-sha512$i=210000$", 24);
+    assert_false(find(f, "fay", &u));
+}
+
 static void test_json(void **state)
 {
     struct fixture *f = *state;
@@ -266,6 +308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches_and_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_email_ambiguous, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_password_hash, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,7 +98,7 @@ static void test_csv_quoting_bom_crlf(void **state)
         assert_int_equal(r->n_roles, 2);
         assert_string_equal(r->roles[0], "a");
         assert_string_equal(r->roles[1], "b");
-        assert_int_equal(r->present, (1u << IMPORT_N_FIELDS) - 1);
+        assert_int_equal(r->present, (1u << IMPORT_PASSWORD_HASH) - 1); /* all but the hash */
         assert_string_equal(r->error, "");
         r = &g.rows[1]; /* the blank line is skipped, not counted */
         assert_int_equal(r->number, 2);
@@ -143,7 +143,10 @@ static void test_csv_whole_errors(void **state)
     struct got g;
     const char *why = NULL;
     assert_int_equal(CSV("username,password\nann,x\n", 0, &g, &why), KH_ERR_INVALID);
-    assert_non_null(strstr(why, "unknown column \"password\""));
+    assert_non_null(strstr(why, "the column \"password\" is refused"));
+    assert_int_equal(g.n, 0);
+    assert_int_equal(CSV("username,PassWord\nann,x\n", 0, &g, &why), KH_ERR_INVALID);
+    assert_non_null(strstr(why, "never takes a plain password"));
     assert_int_equal(g.n, 0);
     assert_int_equal(CSV("username,Username\n", 0, &g, &why), KH_ERR_INVALID);
     assert_non_null(strstr(why, "twice"));
@@ -230,6 +233,38 @@ static void test_json_rows(void **state)
     assert_non_null(strstr(g.rows[4].error, "array"));
 }
 
+/* password_hash: a string as given, Keycloak's credential object as its
+ * PBKDF2 string; a plain password is an error of its row. */
+static void test_json_password_hash(void **state)
+{
+    (void)state;
+    struct got g;
+    const char *why = NULL;
+    assert_int_equal(
+        json_read("{\"users\":[{\"username\":\"a\",\"password_hash\":\"$2b$10$x\"},"
+                  "{\"username\":\"b\",\"password_hash\":{\"algorithm\":\"pbkdf2-sha256\","
+                  "\"iterations\":27500,\"salt\":\"a2V5aG9sZC1zYWx0LTE2Yg==\","
+                  "\"hash\":\"X79gw+v3MCUGPhU1QoO8zZsMlgx6EM5XiTRTGrG+sw8=\"}},"
+                  "{\"username\":\"c\",\"password\":\"hunter2\"},"
+                  "{\"username\":\"d\",\"password_hash\":{\"algorithm\":\"md5\","
+                  "\"iterations\":1,\"salt\":\"x\",\"hash\":\"y\"}},"
+                  "{\"username\":\"e\",\"password_hash\":{\"algorithm\":\"pbkdf2\"}},"
+                  "{\"username\":\"f\",\"password_hash\":5}]}",
+                  &g, &why),
+        KH_OK);
+    assert_int_equal(g.n, 6);
+    assert_string_equal(g.rows[0].value[IMPORT_PASSWORD_HASH], "$2b$10$x"); /* checked later */
+    assert_string_equal(g.rows[1].error, "");
+    assert_string_equal(g.rows[1].value[IMPORT_PASSWORD_HASH],
+                        "$pbkdf2-sha256$i=27500$a2V5aG9sZC1zYWx0LTE2Yg==$"
+                        "X79gw+v3MCUGPhU1QoO8zZsMlgx6EM5XiTRTGrG+sw8=");
+    assert_non_null(strstr(g.rows[2].error, "never takes a plain password"));
+    assert_null(strstr(g.rows[2].error, "hunter2"));
+    assert_non_null(strstr(g.rows[3].error, "algorithm"));
+    assert_non_null(strstr(g.rows[4].error, "Keycloak's credential"));
+    assert_non_null(strstr(g.rows[5].error, "Keycloak credential object"));
+}
+
 static void test_json_whole_errors(void **state)
 {
     (void)state;
@@ -308,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_csv_row_errors),       cmocka_unit_test(test_csv_whole_errors),
         cmocka_unit_test(test_csv_field_cap),        cmocka_unit_test(test_json_rows),
         cmocka_unit_test(test_json_whole_errors),
+        cmocka_unit_test(test_json_password_hash),
         cmocka_unit_test(test_json_strings_inside_users),
         cmocka_unit_test(test_json_user_cap),    cmocka_unit_test(test_utf8),
     };
