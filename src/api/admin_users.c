@@ -8,7 +8,12 @@
  * deciding and writing in one store transaction (admin_write): giving a user
  * a role needs every permission of that role, setting a user's password
  * needs every permission the user holds, and a concurrent change of a role
- * cannot slip between that check and the write. */
+ * cannot slip between that check and the write.
+ *
+ * POST and PUT take "password_hash" too: a hash moved in from elsewhere
+ * (authn/phc.h: PBKDF2, bcrypt, argon2id), checked and stored as given; the
+ * user's first login replaces it by argon2id. Setting it is setting a
+ * password: on PUT the caller must hold every permission of the user. */
 #include <string.h>
 #include "api/admin_common.h"
 #include "authn/password.h"
@@ -26,6 +31,7 @@ struct pending {
     struct user_changes ch;     /* PUT */
     const char *password;       /* POST (spec.password) or PUT …/password */
     char hash[PASSWORD_HASH_MAX];
+    const char *given_hash;     /* POST or PUT "password_hash", checked */
 };
 
 static void user_fields(struct jsonw *w, const struct user *u)
@@ -172,11 +178,23 @@ static const char *parse_enabled(json_t *body, int *out)
 
 #define NAMES_WHY "email, first_name and last_name must be strings (or null)"
 
+/* The optional member "password_hash" into p->given_hash, checked; else a
+ * 400 sentence (never quoting the hash). */
+static const char *parse_password_hash(struct request *req, json_t *body, struct pending *p)
+{
+    if (!json_object_get(body, "password_hash"))
+        return NULL;
+    if (admin_string(req->arena, body, "password_hash", &p->given_hash) || !p->given_hash)
+        return "password_hash must be a string: a PBKDF2, bcrypt or argon2id hash";
+    const char *why = password_check_hash(p->given_hash);
+    return why ? arena_printf(req->arena, "password_hash: %s", why) : NULL;
+}
+
 /* The body of POST …/users into p->spec; else a sentence for a 400. */
 static const char *parse_create(struct request *req, struct pending *p)
 {
-    static const char *const MEMBERS[] = {"username", "email",   "first_name", "last_name",
-                                          "enabled",  "roles",   "password"};
+    static const char *const MEMBERS[] = {"username", "email", "first_name",   "last_name",
+                                          "enabled",  "roles", "password", "password_hash"};
     struct user_spec *spec = &p->spec;
     const char *why = NULL;
     json_t *body = admin_body(req, &why);
@@ -185,7 +203,7 @@ static const char *parse_create(struct request *req, struct pending *p)
     int enabled;
     if ((why = only_members(body, MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0],
                             "Unknown member: a user takes username, email, first_name, "
-                            "last_name, enabled, roles and password")))
+                            "last_name, enabled, roles, password and password_hash")))
         goto out;
     if (admin_string(req->arena, body, "username", &spec->username) || !spec->username) {
         why = "username is required and must be a string";
@@ -205,6 +223,12 @@ static const char *parse_create(struct request *req, struct pending *p)
         why = "the password must be 1 to 1024 bytes";
         goto out;
     }
+    if ((why = parse_password_hash(req, body, p)))
+        goto out;
+    if (p->password && p->given_hash) {
+        why = "Give password or password_hash, not both";
+        goto out;
+    }
     if ((why = parse_enabled(body, &enabled)) ||
         (why = parse_roles(req, body, &spec->roles, &spec->n_roles)))
         goto out;
@@ -219,7 +243,7 @@ out:
 static const char *parse_update(struct request *req, struct pending *p)
 {
     static const char *const MEMBERS[] = {"email", "first_name", "last_name", "enabled",
-                                          "roles"};
+                                          "roles", "password_hash"};
     static const struct {
         const char *key;
         unsigned bit;
@@ -233,7 +257,9 @@ static const char *parse_update(struct request *req, struct pending *p)
         return why;
     if ((why = only_members(body, MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0],
                             "Unknown member: PUT changes email, first_name, last_name, "
-                            "enabled and roles (the username and id stay)")))
+                            "enabled, roles and password_hash (the username and id stay)")))
+        goto out;
+    if ((why = parse_password_hash(req, body, p)))
         goto out;
     const char **values[] = {&ch->email, &ch->first_name, &ch->last_name};
     for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
@@ -383,7 +409,7 @@ static void run_create(struct request *req, struct response *res)
     if (hash_password(req, res, p))
         return;
     p->spec.password = NULL; /* hashed already: the transaction does not wait for argon2id */
-    p->spec.password_hash = p->password ? p->hash : NULL;
+    p->spec.password_hash = p->password ? p->hash : p->given_hash;
     if (admin_write(req, res, create_step, p))
         return;
     http_set_header(req, res, "Location",
@@ -410,9 +436,17 @@ static int update_step(struct request *req, struct response *res, void *ctx)
         return -1;
     if ((p->ch.set & UPSERT_SET_ROLES) && check_roles(req, res, p, p->ch.roles, p->ch.n_roles))
         return -1;
+    const char *missing = p->given_hash ? admin_missing_access(&p->caller, &acc) : NULL;
+    if (missing) {
+        admin_escalation(req, res, missing, "setting the password of this user");
+        return -1;
+    }
     const char *why = NULL;
     enum kh_status rc = manage_user_update(api->oauth.store, req->arena, p->realm.name,
                                            p->user_id, &p->ch, NULL, &why);
+    if (!rc && p->given_hash &&
+        (rc = store_user_set_password(api->oauth.store, p->realm.id, p->user_id, p->given_hash)))
+        why = "No user with that id in the realm";
     if (rc) {
         admin_manage_failed(req, res, rc, why);
         return -1;
@@ -436,9 +470,13 @@ static const char *changed_members(struct arena *a, const struct user_changes *c
 static void run_update(struct request *req, struct response *res)
 {
     struct pending *p = api_note(req)->pending;
-    if (!admin_write(req, res, update_step, p))
-        admin_audit(req, &p->caller, &p->realm, AUDIT_USER_UPDATE, p->user_id,
-                    changed_members(req->arena, &p->ch));
+    if (admin_write(req, res, update_step, p))
+        return;
+    admin_audit(req, &p->caller, &p->realm, AUDIT_USER_UPDATE, p->user_id,
+                changed_members(req->arena, &p->ch));
+    if (p->given_hash)
+        admin_audit(req, &p->caller, &p->realm, AUDIT_USER_PASSWORD, p->user_id,
+                    "a password_hash was set");
 }
 
 /* PUT /admin/realms/{realm}/users/{id} */

@@ -99,7 +99,7 @@ def test_exit_codes(server, realm, tmp_path):
     assert server.cli("import", realm, good, "--format", "xml").returncode == 2
     assert server.cli("import", "no-such-realm", good).returncode == 1
     assert server.cli("import", realm, tmp_path / "missing.csv").returncode == 1
-    bad = server.cli("import", realm, write(tmp_path, "col.csv", "username,password\na,b\n"))
+    bad = server.cli("import", realm, write(tmp_path, "col.csv", "username,nickname\na,b\n"))
     assert bad.returncode == 1 and "unknown column" in bad.stderr, bad.stderr
     txt = write(tmp_path, "users.txt", "username\nfrom-txt\n")
     assert server.cli("import", realm, txt, "--format", "csv").returncode == 0
