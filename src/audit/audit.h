@@ -53,6 +53,11 @@ struct audit;
 #define AUDIT_INTEGRATION_DELETE "integration.delete"
 #define AUDIT_KEY_ROTATE "key.rotate"
 #define AUDIT_IMPORT "import"
+/* brute-force protection: a user, client or address locked by its failures
+ * (target: the username, client_id or address), and a lock lifted by an
+ * administrator */
+#define AUDIT_LOCKOUT "lockout"
+#define AUDIT_LOCKOUT_CLEARED "lockout.cleared"
 
 struct audit_event {
     int64_t realm_id;       /* the realm the event belongs to (its chain) */
