@@ -70,6 +70,8 @@ static void audit_locked(const struct lockout_attempt *at, const struct lockout_
 static void count(struct lockout_attempt *at, struct lockout_row *r)
 {
     struct lockout_rule rule = lockout_rule_of(at->realm, r->kind);
+    if (rule.threshold <= 0) /* protection off for this kind: nothing to count */
+        return;
     int64_t was = r->locked_until;
     enum kh_status rc =
         store_lockout_fail(at->o->store, at->realm->id, r->kind, r->key, at->now, &rule, r);

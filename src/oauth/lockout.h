@@ -3,7 +3,8 @@
  * per address, in the store (store_lockout_*), so that the counts hold across
  * restarts and servers. From the realm's threshold on, the user, client or
  * address waits: every attempt fails until the wait ends, and each further
- * failure doubles the next wait (up to lockout_max_wait).
+ * failure doubles the next wait (up to lockout_max_wait). A threshold of 0
+ * turns counting off for that kind.
  *
  * A locked attempt is answered exactly as a wrong credential (the callers
  * still spend the same verification work), and is not counted: a locked
