@@ -187,6 +187,9 @@ extern const struct http_stream API_V1_IMPORTS_STREAM;
 enum http_result api_v1_import_get(struct request *req, struct response *res);
 /* audit log (admin_events.c) */
 enum http_result api_admin_events_list(struct request *req, struct response *res);
+/* brute-force protection (admin_lockouts.c) */
+enum http_result api_admin_lockouts_list(struct request *req, struct response *res);
+enum http_result api_admin_lockout_delete(struct request *req, struct response *res);
 enum http_result api_healthz(struct request *req, struct response *res);
 enum http_result api_readyz(struct request *req, struct response *res);
 

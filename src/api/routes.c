@@ -56,6 +56,9 @@ static const struct route ROUTES[] = {
      NULL},
     /* audit log */
     {"GET", "/admin/realms/{realm}/events", api_admin_events_list, 0, NULL},
+    /* brute-force protection: locks and their lifting */
+    {"GET", "/admin/realms/{realm}/lockouts", api_admin_lockouts_list, 0, NULL},
+    {"DELETE", "/admin/realms/{realm}/lockouts/{kind}/{key}", api_admin_lockout_delete, 0, NULL},
     {"GET", "/healthz", api_healthz, 0, NULL},
     {"GET", "/readyz", api_readyz, 0, NULL},
 };

@@ -55,6 +55,11 @@ struct audit;
 #define AUDIT_IMPORT "import"
 /* password-hash upgrade: a hash of another scheme replaced by argon2id at login */
 #define AUDIT_PASSWORD_REHASH "user.password_rehash"
+/* brute-force protection: a user, client or address locked by its failures
+ * (target: the username, client_id or address), and a lock lifted by an
+ * administrator */
+#define AUDIT_LOCKOUT "lockout"
+#define AUDIT_LOCKOUT_CLEARED "lockout.cleared"
 
 struct audit_event {
     int64_t realm_id;       /* the realm the event belongs to (its chain) */

@@ -12,7 +12,9 @@ static const char USAGE[] =
     "       keyhold realm show NAME [--db FILE] [--json]\n"
     "       keyhold realm update NAME [--access-token-lifetime S] [--refresh-idle-lifetime S]\n"
     "                            [--session-max-lifetime S] [--offline-idle-lifetime S]\n"
-    "                            [--refresh-reuse-grace S] [--db FILE] [--json]\n"
+    "                            [--refresh-reuse-grace S] [--lockout-threshold N]\n"
+    "                            [--lockout-ip-threshold N] [--lockout-base-wait S]\n"
+    "                            [--lockout-max-wait S] [--lockout-reset S] [--db FILE] [--json]\n"
     "\n"
     "  --alg ALG                    the realm's signing algorithm (default ES256)\n"
     "  --access-token-lifetime S    access tokens live S seconds (default 300)\n"
@@ -21,10 +23,25 @@ static const char USAGE[] =
     "  --offline-idle-lifetime S    idle expiry of offline refresh tokens (default 2592000)\n"
     "  --refresh-reuse-grace S      a rotated refresh token may be presented once more within\n"
     "                               S seconds (0..3600, default 0: never)\n"
+    "  --lockout-threshold N        a user or client waits from its Nth failed attempt on\n"
+    "                               (0..1000, default 5; 0: never)\n"
+    "  --lockout-ip-threshold N     an address waits from its Nth failed attempt on (default 20)\n"
+    "  --lockout-base-wait S        the first wait (default 30), doubled by each further failure\n"
+    "  --lockout-max-wait S         the longest wait (default 900)\n"
+    "  --lockout-reset S            failures are forgotten after S quiet seconds (default 43200)\n"
     "  --db FILE                    the database (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json                       print JSON (one object per realm) for scripts\n"
     "\n"
     "Lifetimes are 1 to 31536000 seconds. Tokens already issued keep their expiry.\n";
+
+/* brute-force protection (after the CLI_OPT_* of cli.h) */
+enum {
+    OPT_LOCKOUT_THRESHOLD = 320,
+    OPT_LOCKOUT_IP_THRESHOLD,
+    OPT_LOCKOUT_BASE_WAIT,
+    OPT_LOCKOUT_MAX_WAIT,
+    OPT_LOCKOUT_RESET,
+};
 
 struct realm_opts {
     const char *db;
@@ -48,6 +65,11 @@ static int on_opt(int c, const char *arg, void *ctx)
     case CLI_OPT_SESSION_MAX_TTL: field = &o->set.session_max_ttl; break;
     case CLI_OPT_OFFLINE_IDLE_TTL: field = &o->set.offline_idle_ttl; break;
     case CLI_OPT_REFRESH_GRACE: field = &o->set.refresh_grace; break;
+    case OPT_LOCKOUT_THRESHOLD: field = &o->set.lockout_threshold; break;
+    case OPT_LOCKOUT_IP_THRESHOLD: field = &o->set.lockout_ip_threshold; break;
+    case OPT_LOCKOUT_BASE_WAIT: field = &o->set.lockout_base_wait; break;
+    case OPT_LOCKOUT_MAX_WAIT: field = &o->set.lockout_max_wait; break;
+    case OPT_LOCKOUT_RESET: field = &o->set.lockout_reset; break;
     default: return -1;
     }
     o->changes = true;
@@ -120,9 +142,13 @@ static int do_update(struct store *s, const uint8_t *master, struct arena *a, vo
         return cli_fail("%s", why);
     const char *settings = arena_printf(
         a, "access_token_lifetime=%llds refresh_idle_lifetime=%llds session_max_lifetime=%llds "
-           "offline_idle_lifetime=%llds refresh_reuse_grace=%llds",
+           "offline_idle_lifetime=%llds refresh_reuse_grace=%llds lockout_threshold=%lld "
+           "lockout_ip_threshold=%lld lockout_base_wait=%llds lockout_max_wait=%llds "
+           "lockout_reset=%llds",
         (long long)r.access_ttl, (long long)r.refresh_idle_ttl, (long long)r.session_max_ttl,
-        (long long)r.offline_idle_ttl, (long long)r.refresh_grace);
+        (long long)r.offline_idle_ttl, (long long)r.refresh_grace, (long long)r.lockout_threshold,
+        (long long)r.lockout_ip_threshold, (long long)r.lockout_base_wait,
+        (long long)r.lockout_max_wait, (long long)r.lockout_reset);
     if (o->json)
         print_realm(&r, true);
     else
@@ -163,6 +189,11 @@ static int update(int argc, char **argv)
 {
     static const struct option longs[] = {
         CLI_LIFETIME_LONGS,
+        {"lockout-threshold", required_argument, NULL, OPT_LOCKOUT_THRESHOLD},
+        {"lockout-ip-threshold", required_argument, NULL, OPT_LOCKOUT_IP_THRESHOLD},
+        {"lockout-base-wait", required_argument, NULL, OPT_LOCKOUT_BASE_WAIT},
+        {"lockout-max-wait", required_argument, NULL, OPT_LOCKOUT_MAX_WAIT},
+        {"lockout-reset", required_argument, NULL, OPT_LOCKOUT_RESET},
         {"db", required_argument, NULL, 'd'},
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "core/secret.h"
 #include "oauth/grant.h"
+#include "oauth/lockout.h"
 
 /* The current secret, or the previous one during its rotation grace. Both
  * comparisons always run, in constant time. */
@@ -16,10 +17,44 @@ static bool secret_matches(const struct client *c, const char *secret, int64_t n
     return current || (previous && c->old_secret_until > now);
 }
 
+/* A confidential client's secret, behind the brute-force counter of the
+ * address (oauth/lockout.h): from a locked address it fails like a wrong
+ * secret, after the same comparison. Not the client's own counter: its
+ * client_id is no secret, and a lock of the client itself would let anyone
+ * who knows it shut a partner's job out, while its 256-bit secret cannot be
+ * guessed anyway. */
+static bool secret_ok(const struct oauth *o, const struct realm *realm, const struct client *c,
+                      const char *secret, const char *ip, int64_t now, bool *store_failed)
+{
+    struct lockout_attempt attempt;
+    bool locked = false;
+    if (lockout_check(o, realm, LOCKOUT_CLIENT_AUTH, NULL, ip, c->client_id, now, &attempt,
+                      &locked)) {
+        *store_failed = true;
+        return false;
+    }
+    bool ok = secret && secret_check(SECRET_CLIENT, secret, strlen(secret)) &&
+              secret_matches(c, secret, now);
+    if (!locked)
+        lockout_record(&attempt, ok, true);
+    return ok && !locked;
+}
+
+/* An unknown client_id counts against the address only. */
+static void unknown_client(const struct oauth *o, const struct realm *realm, const char *ip,
+                           int64_t now)
+{
+    struct lockout_attempt attempt;
+    bool locked = false;
+    if (!lockout_check(o, realm, LOCKOUT_CLIENT_AUTH, NULL, ip, NULL, now, &attempt, &locked) &&
+        !locked)
+        lockout_record(&attempt, false, false);
+}
+
 struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct arena *a,
                                                const struct realm *realm, const char *client_id,
-                                               const char *client_secret, int64_t now,
-                                               struct client *out)
+                                               const char *client_secret, const char *remote_ip,
+                                               int64_t now, struct client *out)
 {
     static const struct oauth_outcome bad = {OAUTH_INVALID_CLIENT,
                                              "Invalid client or Invalid client credentials"};
@@ -27,8 +62,10 @@ struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct are
         return bad;
     struct client c;
     enum kh_status rc = store_client_find(o->store, a, realm->id, client_id, &c);
-    if (rc == KH_ERR_NOTFOUND)
+    if (rc == KH_ERR_NOTFOUND) {
+        unknown_client(o, realm, remote_ip, now);
         return bad;
+    }
     if (rc)
         return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
     if (!c.enabled)
@@ -39,12 +76,11 @@ struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct are
         *out = c;
         return OUTCOME_OK;
     }
-    if (!client_secret || !secret_check(SECRET_CLIENT, client_secret, strlen(client_secret)))
-        return bad;
     if (c.expires_at && now >= c.expires_at) /* expired credentials: every secret of it */
         return bad;
-    if (!secret_matches(&c, client_secret, now))
-        return bad;
+    bool store_failed = false;
+    if (!secret_ok(o, realm, &c, client_secret, remote_ip, now, &store_failed))
+        return store_failed ? OUTCOME(OAUTH_SERVER_ERROR, "The store is not available") : bad;
     *out = c;
     return OUTCOME_OK;
 }

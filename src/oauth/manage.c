@@ -89,6 +89,11 @@ enum kh_status manage_realm_create(struct store *s, const uint8_t master[AEAD_KE
         .session_max_ttl = REALM_SESSION_MAX_TTL,
         .offline_idle_ttl = REALM_OFFLINE_IDLE_TTL,
         .created_at = clock_now(),
+        .lockout_threshold = MANAGE_LOCKOUT_THRESHOLD,
+        .lockout_ip_threshold = MANAGE_LOCKOUT_IP_THRESHOLD,
+        .lockout_base_wait = MANAGE_LOCKOUT_BASE_WAIT,
+        .lockout_max_wait = MANAGE_LOCKOUT_MAX_WAIT,
+        .lockout_reset = MANAGE_LOCKOUT_RESET,
     };
     int64_t id;
     enum kh_status rc = store_realm_create(s, &r, &id);
@@ -126,6 +131,33 @@ static enum kh_status set_seconds(struct arena *a, int64_t v, int64_t lo, int64_
 #define CLIENT_GRACE_RANGE "the realm's (-1) or 0 to 3600 seconds"
 _Static_assert(MANAGE_LIFETIME_MAX == 31536000 && MANAGE_GRACE_MAX == 3600, "update the ranges' text");
 
+#define THRESHOLD_RANGE "0 (never) to 1000 failures"
+_Static_assert(MANAGE_LOCKOUT_THRESHOLD_MAX == 1000, "update the range's text");
+
+/* The brute-force settings, checked together: the first wait is no longer than the longest. */
+static enum kh_status set_lockout(struct arena *a, const struct realm_settings *set, struct realm *r,
+                                  const char **why)
+{
+    const int64_t max = MANAGE_LIFETIME_MAX, most = MANAGE_LOCKOUT_THRESHOLD_MAX;
+    enum kh_status rc;
+    if ((rc = set_seconds(a, set->lockout_threshold, 0, most, "lockout threshold", THRESHOLD_RANGE,
+                          &r->lockout_threshold, why)) ||
+        (rc = set_seconds(a, set->lockout_ip_threshold, 0, most, "lockout address threshold",
+                          THRESHOLD_RANGE, &r->lockout_ip_threshold, why)) ||
+        (rc = set_seconds(a, set->lockout_base_wait, 1, max, "lockout base wait", LIFETIME_RANGE,
+                          &r->lockout_base_wait, why)) ||
+        (rc = set_seconds(a, set->lockout_max_wait, 1, max, "lockout maximum wait", LIFETIME_RANGE,
+                          &r->lockout_max_wait, why)) ||
+        (rc = set_seconds(a, set->lockout_reset, 1, max, "lockout reset time", LIFETIME_RANGE,
+                          &r->lockout_reset, why)))
+        return rc;
+    if (r->lockout_base_wait > r->lockout_max_wait) {
+        *why = "the lockout base wait must not be longer than the lockout maximum wait";
+        return KH_ERR_INVALID;
+    }
+    return KH_OK;
+}
+
 enum kh_status manage_realm_update(struct store *s, struct arena *a, const char *realm,
                                    const struct realm_settings *set, const char **why)
 {
@@ -143,7 +175,8 @@ enum kh_status manage_realm_update(struct store *s, struct arena *a, const char 
         (rc = set_seconds(a, set->offline_idle_ttl, 1, max, "offline idle lifetime", LIFETIME_RANGE,
                           &r.offline_idle_ttl, why)) ||
         (rc = set_seconds(a, set->refresh_grace, 0, MANAGE_GRACE_MAX, "refresh reuse grace", GRACE_RANGE,
-                          &r.refresh_grace, why)))
+                          &r.refresh_grace, why)) ||
+        (rc = set_lockout(a, set, &r, why)))
         return rc;
     rc = store_realm_update(s, &r);
     if (rc)
@@ -161,6 +194,11 @@ void manage_realm_json(struct jsonw *w, const struct realm *r)
     jsonw_kv_int(w, "session_max_lifetime", r->session_max_ttl);
     jsonw_kv_int(w, "offline_idle_lifetime", r->offline_idle_ttl);
     jsonw_kv_int(w, "refresh_reuse_grace", r->refresh_grace);
+    jsonw_kv_int(w, "lockout_threshold", r->lockout_threshold);
+    jsonw_kv_int(w, "lockout_ip_threshold", r->lockout_ip_threshold);
+    jsonw_kv_int(w, "lockout_base_wait", r->lockout_base_wait);
+    jsonw_kv_int(w, "lockout_max_wait", r->lockout_max_wait);
+    jsonw_kv_int(w, "lockout_reset", r->lockout_reset);
     jsonw_kv_int(w, "created_at", r->created_at);
     jsonw_obj_end(w);
 }

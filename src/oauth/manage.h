@@ -32,16 +32,34 @@ enum kh_status manage_realm_get(struct store *s, struct arena *a, const char *na
 /* A setting left as it is (every settings field starts from it). */
 #define MANAGE_KEEP INT64_MIN
 
-/* Lifetimes 1..MANAGE_LIFETIME_MAX, refresh_grace 0..MANAGE_GRACE_MAX, or MANAGE_KEEP. */
+/* Brute-force protection (oauth/lockout.h): thresholds 0 (never lock) to
+ * MANAGE_LOCKOUT_THRESHOLD_MAX failures, waits and the reset time 1 to
+ * MANAGE_LIFETIME_MAX seconds, base wait at most the max wait. */
+#define MANAGE_LOCKOUT_THRESHOLD_MAX 1000
+#define MANAGE_LOCKOUT_THRESHOLD 5
+#define MANAGE_LOCKOUT_IP_THRESHOLD 20
+#define MANAGE_LOCKOUT_BASE_WAIT 30
+#define MANAGE_LOCKOUT_MAX_WAIT 900
+#define MANAGE_LOCKOUT_RESET 43200
+
+/* Lifetimes 1..MANAGE_LIFETIME_MAX, refresh_grace 0..MANAGE_GRACE_MAX, the
+ * lockout_* settings as above, or MANAGE_KEEP. */
 struct realm_settings {
     int64_t access_ttl;
     int64_t refresh_idle_ttl;
     int64_t session_max_ttl;
     int64_t offline_idle_ttl;
     int64_t refresh_grace;
+    /* brute-force protection */
+    int64_t lockout_threshold;
+    int64_t lockout_ip_threshold;
+    int64_t lockout_base_wait;
+    int64_t lockout_max_wait;
+    int64_t lockout_reset;
 };
-#define MANAGE_REALM_SETTINGS_KEEP \
-    ((struct realm_settings){MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP})
+#define MANAGE_REALM_SETTINGS_KEEP                                                         \
+    ((struct realm_settings){MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, \
+                             MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP, MANAGE_KEEP})
 
 /* Changes the given settings; nothing is written if one of them is invalid. */
 enum kh_status manage_realm_update(struct store *s, struct arena *a, const char *realm,

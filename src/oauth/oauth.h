@@ -67,12 +67,14 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
 /* Client authentication as at the token endpoint (RFC 6749 §2.3): a
  * confidential client proves its current secret, or its previous one while
  * old_secret_until > now, and neither once its expires_at (if any) is past; a public client names itself and sends no secret; a
- * disabled or unknown client fails. OAUTH_INVALID_CLIENT or
- * OAUTH_SERVER_ERROR; *out written on OAUTH_OK. */
+ * disabled or unknown client fails. A wrong secret counts against the client
+ * and remote_ip (NULL: no address), an unknown client against remote_ip;
+ * while either is locked every secret fails (oauth/lockout.h).
+ * OAUTH_INVALID_CLIENT or OAUTH_SERVER_ERROR; *out written on OAUTH_OK. */
 struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct arena *a,
                                                const struct realm *realm, const char *client_id,
-                                               const char *client_secret, int64_t now,
-                                               struct client *out);
+                                               const char *client_secret, const char *remote_ip,
+                                               int64_t now, struct client *out);
 
 /* A client's request about one token: introspection (RFC 7662), revocation
  * (RFC 7009) and logout (where `token` is the form's refresh_token). */

@@ -49,7 +49,8 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
     int64_t now = req->now ? req->now : clock_now();
     struct client client;
     struct oauth_outcome out = oauth_client_authenticate(o, a, req->realm, req->client_id,
-                                                         req->client_secret, now, &client);
+                                                         req->client_secret, req->remote_ip, now,
+                                                         &client);
     if (out.error)
         return out;
     if (!client_may_use(&client, grant))

@@ -15,7 +15,8 @@ struct oauth_outcome tokenref_begin(const struct oauth *o, struct arena *a,
 {
     int64_t t = req->now ? req->now : clock_now();
     struct oauth_outcome out =
-        oauth_client_authenticate(o, a, req->realm, req->client_id, req->client_secret, t, client);
+        oauth_client_authenticate(o, a, req->realm, req->client_id, req->client_secret,
+                                  req->remote_ip, t, client);
     if (out.error)
         return out;
     if (!req->token)

@@ -42,6 +42,12 @@ struct realm {
     int64_t offline_idle_ttl;     /* default 2592000 */
     int64_t refresh_grace;        /* seconds a rotated refresh token may be retried once; default 0 */
     int64_t created_at;
+    /* Brute-force protection (migration 0008; see struct lockout_rule): */
+    int64_t lockout_threshold;    /* failures of a user or client before it waits; 0: off (default 5) */
+    int64_t lockout_ip_threshold; /* failures from one address before it waits; 0: off (default 20) */
+    int64_t lockout_base_wait;    /* the first wait, seconds (default 30) */
+    int64_t lockout_max_wait;     /* the longest wait (default 900) */
+    int64_t lockout_reset;        /* failures are forgotten after this quiet time (default 43200) */
 };
 
 struct role {
@@ -168,6 +174,28 @@ struct purge_counts {
     size_t sessions;
     size_t access_tokens;
     size_t revoked_jtis;
+    size_t lockouts;              /* brute-force counters forgotten and not locked */
+};
+
+/* Brute-force protection: one failure counter (store_lockout_*). kind is
+ * "user" (key: lowercased username), "ip" (failed logins from that address),
+ * "client" (key: client_id) or "client_ip" (failed client authentications
+ * from that address). A key without a row reads as failures 0. */
+struct lockout_row {
+    const char *kind;
+    const char *key;
+    int64_t failures;
+    int64_t first_failure_at;
+    int64_t last_failure_at;
+    int64_t locked_until;         /* attempts fail while now < locked_until; 0: never locked */
+};
+
+/* How failures of one kind turn into waits (from the realm's settings). */
+struct lockout_rule {
+    int64_t threshold;            /* the failure that locks first; 0: count, never lock */
+    int64_t base_wait;            /* the wait at the threshold, doubled by each further failure */
+    int64_t max_wait;             /* the longest wait */
+    int64_t reset;                /* a failure this long after the previous one starts over at 1 */
 };
 
 struct signing_key {
@@ -386,7 +414,8 @@ struct store_ops {
     /* Deletes at most `batch` rows of each kind that can no longer matter —
      * refresh tokens expired or of an ended session, sessions expired or
      * revoked with no token left, opaque access tokens and revoked jtis past
-     * their expiry — each kind in its own short transaction. */
+     * their expiry, brute-force counters not locked and quiet for their
+     * realm's lockout_reset — each kind in its own short transaction. */
     enum kh_status (*purge)(struct store *s, int64_t now, size_t batch, struct purge_counts *out);
 
     enum kh_status (*key_insert)(struct store *s, const struct signing_key *k);
@@ -488,6 +517,29 @@ struct store_ops {
      * KH_ERR_CONFLICT and nothing changes. *removed: rows deleted. */
     enum kh_status (*audit_purge)(struct store *s, const struct audit_checkpoint *cp,
                                   int64_t prev_seq, size_t *removed);
+    /* brute-force protection (lockout) */
+    /* Reads the counters rows[i].kind/key of the realm into rows[i] (a key
+     * without a row: failures, times and locked_until 0). */
+    enum kh_status (*lockout_find)(struct store *s, int64_t realm_id, struct lockout_row *rows,
+                                   size_t n);
+    /* One transaction: counts a failure of (kind, key) at `now` and returns
+     * the counter as it is now in *out (kind and key point to the caller's).
+     * A failure more than rule->reset after the previous one starts over at 1.
+     * From rule->threshold failures on (threshold > 0), the key is locked until
+     * now + min(base_wait * 2^(failures - threshold), max_wait), or a later
+     * locked_until it had (concurrent failures never shorten a wait). */
+    enum kh_status (*lockout_fail)(struct store *s, int64_t realm_id, const char *kind,
+                                   const char *key, int64_t now, const struct lockout_rule *rule,
+                                   struct lockout_row *out);
+    /* Deletes the counter (kind NULL: of every kind, for key). KH_ERR_NOTFOUND
+     * when there was none. */
+    enum kh_status (*lockout_clear)(struct store *s, int64_t realm_id, const char *kind,
+                                    const char *key);
+    /* Up to `limit` counters of the realm in (kind, key) byte order, after
+     * (after_kind, after_key) (after_kind NULL: from the start). */
+    enum kh_status (*lockout_list)(struct store *s, struct arena *a, int64_t realm_id,
+                                   const char *after_kind, const char *after_key, size_t limit,
+                                   struct lockout_row **out, size_t *n);
 };
 
 struct store {
@@ -564,5 +616,10 @@ void store_close(struct store *s);
 #define store_audit_list(s, ...) ((s)->ops->audit_list((s), __VA_ARGS__))
 #define store_audit_checkpoint_find(s, ...) ((s)->ops->audit_checkpoint_find((s), __VA_ARGS__))
 #define store_audit_purge(s, ...) ((s)->ops->audit_purge((s), __VA_ARGS__))
+/* brute-force protection (lockout) */
+#define store_lockout_find(s, ...) ((s)->ops->lockout_find((s), __VA_ARGS__))
+#define store_lockout_fail(s, ...) ((s)->ops->lockout_fail((s), __VA_ARGS__))
+#define store_lockout_clear(s, ...) ((s)->ops->lockout_clear((s), __VA_ARGS__))
+#define store_lockout_list(s, ...) ((s)->ops->lockout_list((s), __VA_ARGS__))
 
 #endif

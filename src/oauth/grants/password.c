@@ -6,26 +6,35 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "oauth/grant.h"
+#include "oauth/lockout.h"
 #include "oauth/manage.h"
 
 static const struct oauth_outcome BAD_CREDENTIALS = {OAUTH_INVALID_GRANT, "Invalid user credentials"};
 
-/* Unknown user and wrong password cost the same hash and give the same answer. */
+/* Unknown user, wrong password and a locked user or address (oauth/lockout.h)
+ * cost the same hash and give the same answer. */
 static struct oauth_outcome check_credentials(struct grant_ctx *g, struct user *out)
 {
     const char *password = g->req->password;
     size_t n = strlen(password);
+    const char *username = manage_username(g->a, g->req->username);
+    struct lockout_attempt attempt;
+    bool locked = false;
+    if (lockout_check(g->o, g->req->realm, LOCKOUT_LOGIN, username, g->req->remote_ip,
+                      g->client->client_id, g->now, &attempt, &locked))
+        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
     struct user u;
-    enum kh_status rc = store_user_find_by_name(g->o->store, g->a, g->req->realm->id,
-                                                manage_username(g->a, g->req->username), &u);
-    if (rc == KH_ERR_NOTFOUND) {
-        if (password_verify_dummy(password, n) != KH_OK)
-            return BAD_CREDENTIALS;
+    enum kh_status rc = store_user_find_by_name(g->o->store, g->a, g->req->realm->id, username, &u);
+    if (rc == KH_ERR_NOTFOUND || (!rc && locked)) {
+        if (password_verify_dummy(password, n) != KH_OK && !locked)
+            lockout_record(&attempt, false, false);
         return BAD_CREDENTIALS;
     }
     if (rc)
         return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
-    if (password_verify(u.password_hash, password, n) != KH_OK)
+    bool ok = password_verify(u.password_hash, password, n) == KH_OK;
+    lockout_record(&attempt, ok, true);
+    if (!ok)
         return BAD_CREDENTIALS;
     /* Only now, with the right password, may the answer say more. */
     if (!u.enabled)

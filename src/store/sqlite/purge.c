@@ -90,6 +90,8 @@ enum kh_status sqlite_purge(struct store *s, int64_t now, size_t batch, struct p
         rc = purge_kind(c, SQ_PURGE_ACCESS, now, limit, &pc.access_tokens, NULL);
     if (!rc)
         rc = purge_kind(c, SQ_PURGE_JTIS, now, limit, &pc.revoked_jtis, NULL);
+    if (!rc)
+        rc = purge_kind(c, SQ_PURGE_LOCKOUTS, now, limit, &pc.lockouts, NULL);
     if (!rc && out)
         *out = pc;
     return rc;

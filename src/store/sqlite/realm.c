@@ -15,6 +15,11 @@ enum kh_status sqlite_realm_create(struct store *s, const struct realm *r, int64
     sqlite3_bind_int64(st, 6, r->offline_idle_ttl);
     sqlite3_bind_int64(st, 7, r->created_at);
     sqlite3_bind_int64(st, 8, r->refresh_grace);
+    sqlite3_bind_int64(st, 9, r->lockout_threshold);
+    sqlite3_bind_int64(st, 10, r->lockout_ip_threshold);
+    sqlite3_bind_int64(st, 11, r->lockout_base_wait);
+    sqlite3_bind_int64(st, 12, r->lockout_max_wait);
+    sqlite3_bind_int64(st, 13, r->lockout_reset);
     enum kh_status rc = sqlite_exec_stmt(c, st, "realm_create");
     if (!rc && id_out)
         *id_out = sqlite3_last_insert_rowid(c->db);
@@ -32,6 +37,11 @@ static void read_realm(struct arena *a, sqlite3_stmt *st, struct realm *r)
     r->offline_idle_ttl = sqlite3_column_int64(st, 6);
     r->created_at = sqlite3_column_int64(st, 7);
     r->refresh_grace = sqlite3_column_int64(st, 8);
+    r->lockout_threshold = sqlite3_column_int64(st, 9);
+    r->lockout_ip_threshold = sqlite3_column_int64(st, 10);
+    r->lockout_base_wait = sqlite3_column_int64(st, 11);
+    r->lockout_max_wait = sqlite3_column_int64(st, 12);
+    r->lockout_reset = sqlite3_column_int64(st, 13);
 }
 
 enum kh_status sqlite_realm_update(struct store *s, const struct realm *r)
@@ -47,6 +57,11 @@ enum kh_status sqlite_realm_update(struct store *s, const struct realm *r)
     sqlite3_bind_int64(st, 5, r->offline_idle_ttl);
     sqlite3_bind_int64(st, 6, r->refresh_grace);
     sqlite_bind_str(st, 7, r->alg);
+    sqlite3_bind_int64(st, 8, r->lockout_threshold);
+    sqlite3_bind_int64(st, 9, r->lockout_ip_threshold);
+    sqlite3_bind_int64(st, 10, r->lockout_base_wait);
+    sqlite3_bind_int64(st, 11, r->lockout_max_wait);
+    sqlite3_bind_int64(st, 12, r->lockout_reset);
     enum kh_status rc = sqlite_exec_stmt(c, st, "realm_update");
     if (!rc && sqlite3_changes(c->db) == 0)
         rc = KH_ERR_NOTFOUND;

@@ -73,6 +73,7 @@ enum sq_stmt {
     SQ_PURGE_SESSION_IF_EMPTY,
     SQ_PURGE_ACCESS,
     SQ_PURGE_JTIS,
+    SQ_PURGE_LOCKOUTS,
     SQ_KEY_INSERT,
     SQ_KEY_LIST,
     SQ_KEY_UPDATE,
@@ -117,6 +118,12 @@ enum sq_stmt {
     SQ_AUDIT_HASH_AT,
     SQ_AUDIT_PURGE,
     SQ_AUDIT_CHECKPOINT_PUT,
+    /* brute-force protection (lockout.c) */
+    SQ_LOCKOUT_FIND,
+    SQ_LOCKOUT_COUNT,
+    SQ_LOCKOUT_LOCK,
+    SQ_LOCKOUT_CLEAR,
+    SQ_LOCKOUT_LIST,
     SQ_COUNT
 };
 
@@ -291,5 +298,16 @@ enum kh_status sqlite_audit_checkpoint_find(struct store *s, int64_t realm_id,
                                             struct audit_checkpoint *out);
 enum kh_status sqlite_audit_purge(struct store *s, const struct audit_checkpoint *cp,
                                   int64_t prev_seq, size_t *removed);
+/* brute-force protection (lockout.c) */
+enum kh_status sqlite_lockout_find(struct store *s, int64_t realm_id, struct lockout_row *rows,
+                                   size_t n);
+enum kh_status sqlite_lockout_fail(struct store *s, int64_t realm_id, const char *kind,
+                                   const char *key, int64_t now, const struct lockout_rule *rule,
+                                   struct lockout_row *out);
+enum kh_status sqlite_lockout_clear(struct store *s, int64_t realm_id, const char *kind,
+                                    const char *key);
+enum kh_status sqlite_lockout_list(struct store *s, struct arena *a, int64_t realm_id,
+                                   const char *after_kind, const char *after_key, size_t limit,
+                                   struct lockout_row **out, size_t *n);
 
 #endif

@@ -78,4 +78,9 @@ const struct store_ops store_sqlite_ops = {
     .audit_list = sqlite_audit_list,
     .audit_checkpoint_find = sqlite_audit_checkpoint_find,
     .audit_purge = sqlite_audit_purge,
+    /* brute-force protection */
+    .lockout_find = sqlite_lockout_find,
+    .lockout_fail = sqlite_lockout_fail,
+    .lockout_clear = sqlite_lockout_clear,
+    .lockout_list = sqlite_lockout_list,
 };

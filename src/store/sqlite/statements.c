@@ -18,7 +18,8 @@
     "c.old_secret_hash, c.old_secret_until, c.integration, c.created_by, c.expires_at, " \
     "c.last_used_at"
 #define REALM_COLS "id, name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, " \
-    "offline_idle_ttl, created_at, refresh_grace"
+    "offline_idle_ttl, created_at, refresh_grace, lockout_threshold, lockout_ip_threshold, " \
+    "lockout_base_wait, lockout_max_wait, lockout_reset"
 #define SESSION_COLS "id, realm_id, user_id, client_id, offline, created_at, expires_at, " \
     "revoked_at"
 #define IMPORT_COLS "id, realm_id, status, format, dry_run, atomic, rows, created, updated, " \
@@ -38,12 +39,16 @@ const char *const sqlite_sql[SQ_COUNT] = {
 
     [SQ_REALM_INSERT] =
         "INSERT INTO realms (name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, "
-        "offline_idle_ttl, created_at, refresh_grace) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "offline_idle_ttl, created_at, refresh_grace, lockout_threshold, lockout_ip_threshold, "
+        "lockout_base_wait, lockout_max_wait, lockout_reset) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [SQ_REALM_FIND] = "SELECT " REALM_COLS " FROM realms WHERE name = ?1",
     [SQ_REALM_LIST] = "SELECT " REALM_COLS " FROM realms ORDER BY id",
     [SQ_REALM_UPDATE] =
         "UPDATE realms SET access_ttl = ?2, refresh_idle_ttl = ?3, session_max_ttl = ?4, "
-        "offline_idle_ttl = ?5, refresh_grace = ?6, alg = ?7 WHERE id = ?1",
+        "offline_idle_ttl = ?5, refresh_grace = ?6, alg = ?7, lockout_threshold = ?8, "
+        "lockout_ip_threshold = ?9, lockout_base_wait = ?10, lockout_max_wait = ?11, "
+        "lockout_reset = ?12 WHERE id = ?1",
     [SQ_CLIENT_MAX_ACCESS_TTL] =
         "SELECT COALESCE(MAX(access_ttl), 0) FROM clients WHERE realm_id = ?1",
 
@@ -177,6 +182,13 @@ const char *const sqlite_sql[SQ_COUNT] = {
     [SQ_PURGE_ACCESS] =
         "DELETE FROM access_tokens WHERE rowid IN ("
         "SELECT rowid FROM access_tokens WHERE expires_at <= ?1 LIMIT ?2)",
+    /* Counters not locked any more and quiet for their realm's reset time. */
+    [SQ_PURGE_LOCKOUTS] =
+        "DELETE FROM lockouts WHERE rowid IN ("
+        "SELECT l.rowid FROM lockouts l JOIN realms r ON r.id = l.realm_id "
+        "WHERE l.last_failure_at <= ?1 - r.lockout_reset AND l.locked_until <= ?1 "
+        "UNION ALL SELECT l.rowid FROM lockouts l "
+        "WHERE NOT EXISTS (SELECT 1 FROM realms r WHERE r.id = l.realm_id) LIMIT ?2)",
     [SQ_PURGE_JTIS] =
         "DELETE FROM revoked_jtis WHERE rowid IN ("
         "SELECT rowid FROM revoked_jtis WHERE expires_at <= ?1 LIMIT ?2)",
@@ -303,4 +315,26 @@ const char *const sqlite_sql[SQ_COUNT] = {
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (realm_id) DO UPDATE SET "
         "seq = excluded.seq, event_id = excluded.event_id, event_at = excluded.event_at, "
         "hash = excluded.hash, created_at = excluded.created_at, sig = excluded.sig",
+
+    /* brute-force protection (lockout.c) */
+    [SQ_LOCKOUT_FIND] =
+        "SELECT failures, first_failure_at, last_failure_at, locked_until FROM lockouts "
+        "WHERE realm_id = ?1 AND kind = ?2 AND key = ?3",
+    /* ?5: the reset time; a failure that long after the previous one starts over. */
+    [SQ_LOCKOUT_COUNT] =
+        "INSERT INTO lockouts (realm_id, kind, key, failures, first_failure_at, last_failure_at) "
+        "VALUES (?1, ?2, ?3, 1, ?4, ?4) ON CONFLICT (realm_id, kind, key) DO UPDATE SET "
+        "failures = CASE WHEN last_failure_at <= ?4 - ?5 THEN 1 ELSE failures + 1 END, "
+        "first_failure_at = CASE WHEN last_failure_at <= ?4 - ?5 THEN ?4 "
+        "ELSE first_failure_at END, last_failure_at = ?4 "
+        "RETURNING failures, first_failure_at, last_failure_at, locked_until",
+    [SQ_LOCKOUT_LOCK] =
+        "UPDATE lockouts SET locked_until = max(locked_until, ?4) "
+        "WHERE realm_id = ?1 AND kind = ?2 AND key = ?3",
+    [SQ_LOCKOUT_CLEAR] =
+        "DELETE FROM lockouts WHERE realm_id = ?1 AND (?2 IS NULL OR kind = ?2) AND key = ?3",
+    [SQ_LOCKOUT_LIST] =
+        "SELECT kind, key, failures, first_failure_at, last_failure_at, locked_until "
+        "FROM lockouts WHERE realm_id = ?1 AND (kind, key) > (?2, ?3) "
+        "ORDER BY kind, key LIMIT ?4",
 };

@@ -287,14 +287,14 @@ static void test_old_secret_grace(void **state)
     assert_int_equal(store_client_rotate_secret(f->store, f->realm.id, "web", hash, t + 60), KH_OK);
     struct client c;
     struct oauth *o = &f->oauth;
-    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", fresh, t, &c).error, OAUTH_OK);
-    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", f->web_secret, t + 59, &c).error,
+    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", fresh, NULL, t, &c).error, OAUTH_OK);
+    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", f->web_secret, NULL, t + 59, &c).error,
                      OAUTH_OK);
-    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", f->web_secret, t + 60, &c).error,
+    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", f->web_secret, NULL, t + 60, &c).error,
                      OAUTH_INVALID_CLIENT);
-    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", NULL, t, &c).error,
+    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "web", NULL, NULL, t, &c).error,
                      OAUTH_INVALID_CLIENT);
-    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "app", "khs_x", t, &c).error,
+    assert_int_equal(oauth_client_authenticate(o, &f->a, &f->realm, "app", "khs_x", NULL, t, &c).error,
                      OAUTH_INVALID_CLIENT); /* a public client sending a secret */
 }
 
