@@ -426,6 +426,8 @@ int cli_serve(int argc, char **argv)
         rc = cli_with_store(o.db, run_server, &st);
     free(st.public_url);
     free(st.cert);
+    if (st.key)
+        OPENSSL_cleanse(st.key, strlen(st.key));
     free(st.key);
     return rc;
 }
