@@ -22,6 +22,8 @@ from conftest import (BIN, HTTP_TIMEOUT, KeyholdServer, clean_env, expect_token,
                       jwt_claims, wait_until)
 
 CURL_TIMEOUT = 30
+# The clients offer TLS 1.0/1.1 on purpose, to show that keyhold refuses them.
+pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
 
 
 def openssl(*args, cwd):
