@@ -5,7 +5,7 @@ WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes -
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Isrc -Iinclude -Ibuild/gen -pthread -MMD -MP $(WARN)
 CFLAGS_RELEASE := -O2 -g
 CFLAGS_ASAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS    := -lmicrohttpd -lssl -lcrypto -ljansson -lsodium -lsqlite3 -lcsv -lcrypt -pthread
+LIBS    := -lmicrohttpd -lgnutls -lssl -lcrypto -ljansson -lsodium -lsqlite3 -lcsv -lcrypt -pthread
 
 LIB_SRCS := $(filter-out src/main.c src/cli/%,$(shell find src -name '*.c' | sort))
 CLI_SRCS := src/main.c $(sort $(wildcard src/cli/*.c))

@@ -22,7 +22,7 @@ for src in $(find src -name '*.c' ! -path 'src/main.c' ! -path 'src/cli/*' | sor
     fi
     objs="$objs $o"
 done
-LIBS="-lmicrohttpd -lssl -lcrypto -ljansson -lsodium -lsqlite3 -lcsv -lcrypt"
+LIBS="-lmicrohttpd -lgnutls -lssl -lcrypto -ljansson -lsodium -lsqlite3 -lcsv -lcrypt"
 targets=${*:-$(ls tests/fuzz/fuzz_*.c | sed 's|tests/fuzz/fuzz_||; s|\.c$||')}
 for name in $targets; do
     bin=build/fuzz/fuzz_$name

@@ -28,10 +28,40 @@ int admin_realm(struct request *req, struct response *res, const char *permissio
     return 0;
 }
 
+/* True if arrays and objects nest at most `max` deep in the JSON text. A
+ * scan of brackets outside strings, before jansson builds anything: its own
+ * limit is 2048 levels, far more than any admin body has (two). */
+static bool json_depth_within(const char *s, size_t n, unsigned max)
+{
+    unsigned depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* the escaped character, whatever it is */
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                return false;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    return true;
+}
+
 json_t *admin_body(struct request *req, const char **why)
 {
     if (!api_is_json(http_header(req, "Content-Type"))) {
         *why = "Content-Type must be application/json";
+        return NULL;
+    }
+    if (!json_depth_within(req->body.data, req->body.len, ADMIN_JSON_MAX_DEPTH)) {
+        *why = "The JSON body nests arrays and objects more than 16 deep";
         return NULL;
     }
     json_error_t err;

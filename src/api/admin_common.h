@@ -17,8 +17,12 @@
 int admin_realm(struct request *req, struct response *res, const char *permission,
                 struct api_caller *caller, struct realm *realm);
 
+/* Arrays and objects nested deeper than this in an admin body: 400. */
+#define ADMIN_JSON_MAX_DEPTH 16
+
 /* The body as a JSON object (the caller json_decref()s it); NULL with *why
- * (a sentence for a 400) when it is no JSON object or not sent as JSON. */
+ * (a sentence for a 400) when it is no JSON object, nests deeper than
+ * ADMIN_JSON_MAX_DEPTH, or is not sent as JSON. */
 json_t *admin_body(struct request *req, const char **why);
 
 /* An optional string member without NUL bytes (arena copy; null or absent

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include "api/api.h"
 #include "audit/audit.h"
 #include "authn/password.h"
@@ -21,14 +22,15 @@ static const char USAGE[] =
     "                     [--tls-cert FILE --tls-key FILE] [--default-realm NAME]\n"
     "                     [--insecure-http] [--log-level LEVEL] [--threads N]\n"
     "                     [--purge-interval SECONDS] [--max-import-bytes N]\n"
-    "                     [--audit-retention-days N]\n"
+    "                     [--audit-retention-days N] [--max-connections-per-ip N]\n"
     "\n"
     "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
     "                        IPv6 as [::1]:8080)\n"
     "  --db FILE             SQLite database (KEYHOLD_DB, default ./keyhold.db)\n"
     "  --public-url URL      base URL clients see, for `iss` (KEYHOLD_PUBLIC_URL,\n"
     "                        default http://ADDR:PORT)\n"
-    "  --tls-cert FILE       PEM certificate chain (KEYHOLD_TLS_CERT)\n"
+    "  --tls-cert FILE       PEM certificate chain (KEYHOLD_TLS_CERT); TLS 1.2 and 1.3,\n"
+    "                        AEAD ciphers with forward secrecy only\n"
     "  --tls-key FILE        PEM private key (KEYHOLD_TLS_KEY)\n"
     "  --default-realm NAME  realm of the short paths such as /connect/token\n"
     "                        (KEYHOLD_DEFAULT_REALM, default main)\n"
@@ -44,15 +46,22 @@ static const char USAGE[] =
     "                        checked every purge interval (60 s if that is 0), leaving a\n"
     "                        signed checkpoint (KEYHOLD_AUDIT_RETENTION_DAYS, default 90;\n"
     "                        0: keep them forever)\n"
+    "  --max-connections-per-ip N  open connections from one client address; a new one\n"
+    "                        beyond is closed at once (KEYHOLD_MAX_CONNECTIONS_PER_IP,\n"
+    "                        default 128; 0: no limit)\n"
     "\n"
     "On an empty database the default realm is bootstrapped with an `admin` role and\n"
     "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
     "or generated and printed once. The master key that encrypts signing keys is\n"
     "KEYHOLD_MASTER_KEY (64 hex digits) or the file DB.key (created 0600).\n"
-    "SIGTERM or SIGINT: finish the requests in flight, then exit 0.\n";
+    "SIGTERM or SIGINT: finish the requests in flight, then exit 0. SIGHUP: read the\n"
+    "TLS certificate and key files again for new connections (a bad pair keeps the old).\n";
 
 /* Store writes of up to this many requests share one transaction. */
 #define SERIAL_BATCH_MAX 64
+/* Twice the 64 connections of bench/run.sh (plus its 16 password-grant
+ * connections), from one address; a NAT of many API clients fits too. */
+#define MAX_CONNECTIONS_PER_IP_DEFAULT 128
 
 struct serve_opts {
     const char *listen;
@@ -66,6 +75,7 @@ struct serve_opts {
     const char *purge_interval;
     const char *max_import_bytes;
     const char *audit_retention;
+    const char *max_per_ip;
     bool insecure_http;
 };
 
@@ -90,6 +100,7 @@ static int on_opt(int c, const char *arg, void *ctx)
     case 'p': o->purge_interval = arg; return 0;
     case 'm': o->max_import_bytes = arg; return 0;
     case 'a': o->audit_retention = arg; return 0;
+    case 'n': o->max_per_ip = arg; return 0;
     case 'i': o->insecure_http = true; return 0;
     }
     return -1;
@@ -215,6 +226,16 @@ static int configure(struct server_state *st)
         if (days > 0 && st->audit_retention == 0)
             st->audit_retention = 1;
     }
+    st->cfg.max_connections_per_ip = MAX_CONNECTIONS_PER_IP_DEFAULT;
+    if (o->max_per_ip) {
+        char *end;
+        errno = 0;
+        long m = strtol(o->max_per_ip, &end, 10);
+        if (errno || *end || end == o->max_per_ip || m < 0 || m > 100000)
+            return cli_usage_error(USAGE, "--max-connections-per-ip takes a number from 0 "
+                                          "(no limit) to 100000");
+        st->cfg.max_connections_per_ip = (unsigned)m;
+    }
     if (!o->tls_cert != !o->tls_key)
         return cli_usage_error(USAGE, "--tls-cert and --tls-key go together");
     if (!o->tls_cert && !o->insecure_http && !is_loopback(st->host))
@@ -259,13 +280,50 @@ static int bootstrap(struct store *s, const uint8_t *master, const char *realm)
     return rc;
 }
 
-/* Blocks until SIGTERM or SIGINT (blocked in every thread, taken here). */
-static void wait_for_signal(const sigset_t *set)
+/* SIGHUP: the certificate and key files again, for new handshakes. A file
+ * that cannot be read or a pair that does not fit keeps the credentials in use. */
+static void reload_tls(struct server_state *st, struct http_server *srv)
 {
-    int sig;
-    while (sigwait(set, &sig) != 0)
-        ;
+    if (!st->o->tls_cert) {
+        log_warn("tls_reload_skipped", LOG_STR("reason", "SIGHUP, but the server serves no TLS"));
+        return;
+    }
+    char *cert = read_file(st->o->tls_cert);
+    char *key = read_file(st->o->tls_key);
+    const char *why = "cannot read the certificate or key file";
+    if (cert && key && http_server_reload_tls(srv, cert, key, &why) == KH_OK)
+        log_info("tls_reloaded", LOG_STR("cert", st->o->tls_cert));
+    else
+        log_error("tls_reload_failed", LOG_STR("cert", st->o->tls_cert),
+                  LOG_STR("reason", why), LOG_STR("kept", "the certificate in use"));
+    if (key)
+        OPENSSL_cleanse(key, strlen(key));
+    free(cert);
+    free(key);
+}
+
+/* Blocks until SIGTERM or SIGINT (blocked in every thread, taken here);
+ * SIGHUP reloads the TLS credentials meanwhile. */
+static void wait_for_signal(const sigset_t *set, struct server_state *st, struct http_server *srv)
+{
+    int sig = 0;
+    for (;;) {
+        if (sigwait(set, &sig) != 0)
+            continue;
+        if (sig != SIGHUP)
+            break;
+        reload_tls(st, srv);
+    }
     log_info("stopping", LOG_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+}
+
+/* The signals the main thread takes with sigwait. */
+static void serve_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
 }
 
 static int run_server(struct store *s, const uint8_t *master, struct arena *a, void *ctx)
@@ -312,10 +370,8 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
              LOG_STR("public_url", st->public_url), LOG_STR("db", cli_db(st->o->db)));
     buffered = log_buffer_start() == 0; /* from here on, a few writes per 20 ms */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    wait_for_signal(&set);
+    serve_signals(&set);
+    wait_for_signal(&set, st, srv);
     http_server_stop(srv);
     log_info("stopped", LOG_STR("listen", st->o->listen));
 out:
@@ -338,6 +394,7 @@ int cli_serve(int argc, char **argv)
         {"insecure-http", no_argument, NULL, 'i'},  {"purge-interval", required_argument, NULL, 'p'},
         {"max-import-bytes", required_argument, NULL, 'm'},
         {"audit-retention-days", required_argument, NULL, 'a'},
+        {"max-connections-per-ip", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -352,6 +409,7 @@ int cli_serve(int argc, char **argv)
         .purge_interval = env_or("KEYHOLD_PURGE_INTERVAL", NULL),
         .max_import_bytes = env_or("KEYHOLD_MAX_IMPORT_BYTES", NULL),
         .audit_retention = env_or("KEYHOLD_AUDIT_RETENTION_DAYS", NULL),
+        .max_per_ip = env_or("KEYHOLD_MAX_CONNECTIONS_PER_IP", NULL),
         .insecure_http = strcmp(env_or("KEYHOLD_INSECURE_HTTP", "0"), "1") == 0,
     };
     int rc = cli_parse(argc, argv, USAGE, longs, on_opt, &o, NULL, 0);
@@ -359,9 +417,7 @@ int cli_serve(int argc, char **argv)
         return cli_parsed(rc);
     /* Blocked before any thread starts, so that only sigwait() takes them. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
+    serve_signals(&set);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     struct server_state st = {.o = &o};
@@ -370,6 +426,8 @@ int cli_serve(int argc, char **argv)
         rc = cli_with_store(o.db, run_server, &st);
     free(st.public_url);
     free(st.cert);
+    if (st.key)
+        OPENSSL_cleanse(st.key, strlen(st.key));
     free(st.key);
     return rc;
 }

@@ -158,12 +158,21 @@ struct http_config {
                         int64_t duration_us);
     const char *tls_cert_pem;      /* PEM text, not a file name; NULL: plain HTTP */
     const char *tls_key_pem;       /* PEM text; given with tls_cert_pem or not at all */
+    unsigned max_connections_per_ip; /* open connections from one address; 0: no limit.
+                                      * Beyond it a new connection is closed at once. */
 };
 
 struct http_server;
 
 enum kh_status http_server_start(const struct http_config *cfg, struct http_server **out) KH_MUST_CHECK;
 uint16_t http_server_port(const struct http_server *srv);
+/* Serves later TLS handshakes with this certificate chain and key (PEM text,
+ * copied); connections already open and the listener are untouched. On
+ * failure (not PEM, a key of another certificate, a server without TLS) the
+ * credentials in use stay and *why says why. Thread-safe; one TLS server per
+ * process (GnuTLS's certificate callback has no context). */
+enum kh_status http_server_reload_tls(struct http_server *srv, const char *cert_pem,
+                                      const char *key_pem, const char **why) KH_MUST_CHECK;
 /* Stops accepting, lets requests in flight finish, then frees everything. */
 void http_server_stop(struct http_server *srv);
 

@@ -19,6 +19,7 @@
 static const char BODY_400_PATH[] = JSON_ERR("invalid_request", "malformed request path");
 static const char BODY_404[] = JSON_ERR("not_found", "no resource at this path");
 static const char BODY_405[] = JSON_ERR("method_not_allowed", "method not allowed for this path");
+static const char BODY_431[] = JSON_ERR("invalid_request", "too many request header fields");
 const char CONN_BODY_413[] = JSON_ERR("invalid_request", "request body too large");
 const char CONN_BODY_500[] = JSON_ERR("server_error", "internal server error");
 #define UNAVAILABLE "temporarily_unavailable"
@@ -223,7 +224,11 @@ static enum MHD_Result on_headers(struct conn_state *st, const char *method)
     struct router_match m;
     enum router_result r =
         router_match(st->srv->router, &st->arena, method, st->req.path, st->path_len, &m);
-    if (r == ROUTER_NOT_FOUND) {
+    /* Their total size is capped by MHD's connection memory (431 or 414 from
+     * MHD itself); their number here, before any handler looks at them. */
+    if (MHD_get_connection_values(st->mhd, MHD_HEADER_KIND, NULL, NULL) > HTTP_MAX_HEADERS) {
+        conn_reject(st, 431, BODY_431);
+    } else if (r == ROUTER_NOT_FOUND) {
         conn_reject(st, 404, BODY_404);
     } else if (r == ROUTER_METHOD_NOT_ALLOWED) {
         conn_reject(st, 405, BODY_405);

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/server_internal.h"
+#include "http/tls.h"
 
 static unsigned online_cpus(void)
 {
@@ -132,15 +133,19 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, int fd)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     unsigned threads = cfg->io_threads ? cfg->io_threads : online_cpus();
     /* Options that apply only sometimes (MHD warns about a pool of one). */
-    struct MHD_OptionItem extra[4];
+    struct MHD_OptionItem extra[5];
     size_t n = 0;
     if (threads > 1)
         extra[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, threads, NULL};
+    if (cfg->max_connections_per_ip)
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                             (intptr_t)cfg->max_connections_per_ip, NULL};
     if (tls) {
+        /* The certificate comes from tls.c at each handshake, so that a
+         * reload needs no new daemon (see http_server_reload_tls). */
         flags |= MHD_USE_TLS;
-        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
-        extra[n++] =
-            (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback()};
+        extra[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES};
     }
     extra[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     return MHD_start_daemon(
@@ -149,6 +154,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, int fd)
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_URI_LOG_CALLBACK, conn_uri_log, srv,
         MHD_OPTION_NOTIFY_COMPLETED, conn_completed, srv,
         MHD_OPTION_STRICT_FOR_CLIENT, 1,
@@ -196,6 +202,15 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
             goto fail;
         }
     }
+    if (cfg->tls_cert_pem) {
+        const char *why;
+        rc = tls_start(cfg->tls_cert_pem, cfg->tls_key_pem, &why);
+        if (rc) {
+            log_error("tls_start_failed", LOG_STR("reason", why));
+            goto fail;
+        }
+        srv->tls = true;
+    }
     rc = open_listener(cfg->listen_host, cfg->port, &fd, &srv->port);
     if (rc)
         goto fail;
@@ -212,6 +227,8 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
     *out = srv;
     return KH_OK;
 fail:
+    if (srv->tls)
+        tls_stop();
     workpool_free(srv->stream);
     workpool_free(srv->serial);
     workpool_free(srv->slow);
@@ -223,6 +240,16 @@ fail:
 uint16_t http_server_port(const struct http_server *srv)
 {
     return srv->port;
+}
+
+enum kh_status http_server_reload_tls(struct http_server *srv, const char *cert_pem,
+                                      const char *key_pem, const char **why)
+{
+    if (!srv->tls) {
+        *why = "the server does not serve TLS";
+        return KH_ERR_INVALID;
+    }
+    return tls_reload(cert_pem, key_pem, why);
 }
 
 static void wait_until(const atomic_size_t *count, int64_t deadline_us)
@@ -253,6 +280,8 @@ void http_server_stop(struct http_server *srv)
     MHD_stop_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd); /* after quiesce the listening socket is ours again */
+    if (srv->tls)
+        tls_stop(); /* no handshake runs any more */
     workpool_free(srv->stream);
     workpool_free(srv->serial);
     workpool_free(srv->slow);

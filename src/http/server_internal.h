@@ -13,6 +13,11 @@
 
 #define HTTP_CONNECTION_TIMEOUT_S 60
 #define HTTP_MAX_CONNECTIONS 10000     /* also bounded by RLIMIT_NOFILE */
+#define HTTP_MAX_HEADERS 64            /* request header fields; 431 beyond */
+/* The memory of one connection: the request line and headers must fit (MHD
+ * answers 431, or 414 for a long request line, beyond), with room left to
+ * read the body through. MHD's default, stated so that it is documented. */
+#define HTTP_CONNECTION_MEMORY (32u * 1024)
 #define HTTP_RESPONSE_MAX (4u << 20)   /* cap on a handler's response body */
 #define HTTP_DISCARD_MAX (1u << 20)    /* body bytes read and dropped after a 413 decision */
 #define HTTP_STOP_GRACE_US 10000000    /* http_server_stop waits this long for requests */
@@ -107,6 +112,7 @@ struct http_server {
     atomic_bool running;  /* MHD_start_daemon returned (errors are logged lower then) */
     atomic_bool draining; /* quiesced: answers carry "Connection: close" */
     atomic_bool stopping; /* no new deferral: MHD_stop_daemon is near */
+    bool tls;             /* serves TLS with tls.c's credentials */
 };
 
 /* MHD_OPTION_URI_LOG_CALLBACK: allocates the per-request state (cls = server). */

@@ -628,7 +628,8 @@ static void test_start_errors(void **state)
     cfg = config();
     cfg.tls_cert_pem = "not a certificate";
     cfg.tls_key_pem = "not a key";
-    assert_int_equal(http_server_start(&cfg, &srv), KH_ERR_IO);
+    /* Refused by tls.c before any socket is opened. */
+    assert_int_equal(http_server_start(&cfg, &srv), KH_ERR_INVALID);
     struct route bad = {"GET", "no-slash", h_hello, 0, NULL};
     cfg = config();
     cfg.routes = &bad;
@@ -637,6 +638,19 @@ static void test_start_errors(void **state)
     assert_null(srv);
     http_server_stop(NULL);
     assert_int_equal(open_fds(), fds); /* no listening socket left behind */
+}
+
+/* A plain HTTP server has no certificate to replace. */
+static void test_reload_tls_without_tls(void **state)
+{
+    (void)state;
+    struct http_config cfg = config();
+    struct http_server *srv;
+    assert_int_equal(http_server_start(&cfg, &srv), KH_OK);
+    const char *why = NULL;
+    assert_int_equal(http_server_reload_tls(srv, "x", "y", &why), KH_ERR_INVALID);
+    assert_non_null(why);
+    http_server_stop(srv);
 }
 
 static void test_ipv6_listen(void **state)
@@ -675,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_stop_with_request_in_flight),
         cmocka_unit_test(test_start_errors),
         cmocka_unit_test(test_ipv6_listen),
+        cmocka_unit_test(test_reload_tls_without_tls),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
