@@ -132,9 +132,22 @@ def leaked_secrets(texts, secrets_used):
         for match in SECRET_SHAPES.findall(text):
             found.append((where, match))
         for secret in secrets_used:
-            if secret in text and not SECRET_SHAPES.fullmatch(secret):
+            if not SECRET_SHAPES.fullmatch(secret) and _occurs_as_word(secret, text):
                 found.append((where, secret))
     return found
+
+
+def _occurs_as_word(secret, text):
+    """True if secret occurs in text not glued to letters, digits, '-' or '_' (so that a
+    garbage token "whatever" a test sent does not match the path /int-whatever)."""
+    glue = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+    at = text.find(secret)
+    while at >= 0:
+        end = at + len(secret)
+        if (at == 0 or text[at - 1] not in glue) and (end == len(text) or text[end] not in glue):
+            return True
+        at = text.find(secret, at + 1)
+    return False
 
 
 def unique(prefix):
