@@ -34,9 +34,13 @@ json_t *admin_body(struct request *req, const char **why)
         *why = "Content-Type must be application/json";
         return NULL;
     }
+    return admin_json_object(req->body.data, req->body.len, why);
+}
+
+json_t *admin_json_object(const char *data, size_t len, const char **why)
+{
     json_error_t err;
-    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                              JSON_REJECT_DUPLICATES, &err);
+    json_t *body = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &err);
     if (!json_is_object(body)) {
         *why = body ? "The body must be a JSON object"
                     : "The body is not valid JSON (or repeats a member)";

@@ -20,6 +20,8 @@ int admin_realm(struct request *req, struct response *res, const char *permissio
 /* The body as a JSON object (the caller json_decref()s it); NULL with *why
  * (a sentence for a 400) when it is no JSON object or not sent as JSON. */
 json_t *admin_body(struct request *req, const char **why);
+/* The same for JSON text: its admin_body() step after the Content-Type check. */
+json_t *admin_json_object(const char *data, size_t len, const char **why);
 
 /* An optional string member without NUL bytes (arena copy; null or absent
  * give NULL); -1 if it is something else. */
