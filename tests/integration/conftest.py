@@ -165,7 +165,10 @@ def clean_env():
     """The caller's environment without any KEYHOLD_* variable leaking into the server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLD_")}
     # Make ASan/UBSan reports land in the captured stderr and fail the exit status.
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    # detect_leaks last, so that it holds whatever ASAN_OPTIONS the caller set: a leak at
+    # the server's exit (LeakSanitizer) makes its exit status non-zero and stop() fail.
+    asan = env.get("ASAN_OPTIONS", "abort_on_error=0")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "detect_leaks=1"
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     return env
 
