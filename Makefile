@@ -80,7 +80,7 @@ integration: build/asan/keyhold
 	KEYHOLD_BIN=$(CURDIR)/build/asan/keyhold $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 lint:
-	@sh tools/banned.sh
+	@sh tools/lint.sh
 
 check: deps-test lint unit fuzz-replay integration
 	@echo "make check: all passed"

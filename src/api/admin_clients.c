@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "api/admin_common.h"
+#include "api/admin_parse.h"
 #include "oauth/manage.h"
 
 #define PERMISSION "clients:manage"
@@ -549,4 +550,10 @@ enum http_result api_admin_client_delete(struct request *req, struct response *r
 {
     struct pending *p = begin_write(req, res, NULL);
     return p ? defer(req, p, run_delete) : HTTP_DONE;
+}
+
+const char *admin_client_body_check(struct request *req, json_t *body, bool create)
+{
+    struct pending p = {0};
+    return create ? parse_create(req, body, &p) : parse_update(req, body, &p);
 }

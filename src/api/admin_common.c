@@ -60,13 +60,17 @@ json_t *admin_body(struct request *req, const char **why)
         *why = "Content-Type must be application/json";
         return NULL;
     }
-    if (!json_depth_within(req->body.data, req->body.len, ADMIN_JSON_MAX_DEPTH)) {
+    return admin_json_object(req->body.data, req->body.len, why);
+}
+
+json_t *admin_json_object(const char *data, size_t len, const char **why)
+{
+    if (!json_depth_within(data, len, ADMIN_JSON_MAX_DEPTH)) {
         *why = "The JSON body nests arrays and objects more than 16 deep";
         return NULL;
     }
     json_error_t err;
-    json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
-                              JSON_REJECT_DUPLICATES, &err);
+    json_t *body = json_loadb(data ? data : "", len, JSON_REJECT_DUPLICATES, &err);
     if (!json_is_object(body)) {
         *why = body ? "The body must be a JSON object"
                     : "The body is not valid JSON (or repeats a member)";

@@ -24,6 +24,8 @@ int admin_realm(struct request *req, struct response *res, const char *permissio
  * (a sentence for a 400) when it is no JSON object, nests deeper than
  * ADMIN_JSON_MAX_DEPTH, or is not sent as JSON. */
 json_t *admin_body(struct request *req, const char **why);
+/* The same for JSON text: its admin_body() step after the Content-Type check. */
+json_t *admin_json_object(const char *data, size_t len, const char **why);
 
 /* An optional string member without NUL bytes (arena copy; null or absent
  * give NULL); -1 if it is something else. */

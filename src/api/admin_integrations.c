@@ -10,6 +10,7 @@
  * answered once, to the caller who made it, and never logged. */
 #include <string.h>
 #include "api/admin_common.h"
+#include "api/admin_parse.h"
 #include "core/clock.h"
 #include "oauth/integration.h"
 #include "oauth/manage.h"
@@ -115,13 +116,10 @@ static const char *parse_scopes(struct arena *a, json_t *v, struct integration_s
 }
 
 /* The body of POST …/integrations into p->spec; else a sentence for a 400. */
-static const char *parse_create(struct request *req, struct pending *p)
+static const char *parse_create(struct request *req, json_t *body, struct pending *p)
 {
     struct integration_spec *spec = &p->spec;
     const char *why = NULL;
-    json_t *body = admin_body(req, &why);
-    if (!body)
-        return why;
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
@@ -142,7 +140,6 @@ static const char *parse_create(struct request *req, struct pending *p)
     if (!why)
         why = parse_expiry(json_object_get(body, "expires_at"), &spec->expires_at);
 out:
-    json_decref(body);
     return why;
 }
 
@@ -214,7 +211,11 @@ enum http_result api_admin_integrations_create(struct request *req, struct respo
     struct pending *p = begin(req, res, MANAGE);
     if (!p)
         return HTTP_DONE;
-    const char *why = parse_create(req, p);
+    const char *why = NULL;
+    json_t *body = admin_body(req, &why);
+    if (body)
+        why = parse_create(req, body, p);
+    json_decref(body);
     if (why) {
         api_error(req, res, 400, "invalid_request", why);
         return HTTP_DONE;
@@ -389,4 +390,10 @@ static enum http_result secret_request(struct request *req, struct response *res
 enum http_result api_admin_client_secret(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, secret_request);
+}
+
+const char *admin_integration_body_check(struct request *req, json_t *body)
+{
+    struct pending p = {0};
+    return parse_create(req, body, &p);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/admin_common.h"
+#include "api/admin_parse.h"
 #include "oauth/manage.h"
 
 #define REALMS_LIMIT_DEFAULT 100
@@ -90,12 +91,9 @@ static enum http_result get_request(struct request *req, struct response *res)
 }
 
 /* {"name":"…","alg":"ES256|RS256|EdDSA"} into *p; else a sentence for a 400. */
-static const char *parse_create(struct request *req, struct pending *p)
+static const char *parse_create(struct request *req, json_t *body, struct pending *p)
 {
     const char *why = NULL;
-    json_t *body = admin_body(req, &why);
-    if (!body)
-        return why;
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
@@ -113,7 +111,6 @@ static const char *parse_create(struct request *req, struct pending *p)
         (json_object_get(body, "alg") && !p->alg))
         why = "alg must be a string: ES256, RS256 or EdDSA";
 out:
-    json_decref(body);
     return why;
 }
 
@@ -155,7 +152,11 @@ enum http_result api_admin_realms_create(struct request *req, struct response *r
     if (denied)
         return HTTP_DONE;
     struct pending *p = arena_alloc(req->arena, sizeof *p);
-    const char *why = parse_create(req, p);
+    const char *why = NULL;
+    json_t *body = admin_body(req, &why);
+    if (body)
+        why = parse_create(req, body, p);
+    json_decref(body);
     if (why) {
         api_error(req, res, 400, "invalid_request", why);
         return HTTP_DONE;
@@ -181,4 +182,10 @@ enum http_result api_admin_realms_list(struct request *req, struct response *res
 enum http_result api_admin_realm_get(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, get_request);
+}
+
+const char *admin_realm_body_check(struct request *req, json_t *body)
+{
+    struct pending p = {0};
+    return parse_create(req, body, &p);
 }

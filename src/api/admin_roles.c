@@ -8,6 +8,7 @@
  * The built-in role with every permission is never changed or deleted. */
 #include <string.h>
 #include "api/admin_common.h"
+#include "api/admin_parse.h"
 #include "oauth/manage.h"
 
 #define PERMISSION "roles:manage"
@@ -111,12 +112,10 @@ static const char *parse_permissions(struct request *req, json_t *body, struct p
 
 /* {"name":"…","permissions":["…"]} (POST) or {"permissions":[…]} (PUT, with
  * the name from the path) into *p; else a sentence for a 400. */
-static const char *parse_role(struct request *req, struct pending *p, bool with_name)
+static const char *parse_role(struct request *req, json_t *body, struct pending *p,
+                              bool with_name)
 {
     const char *why = NULL;
-    json_t *body = admin_body(req, &why);
-    if (!body)
-        return why;
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
@@ -137,7 +136,6 @@ static const char *parse_role(struct request *req, struct pending *p, bool with_
     }
     why = parse_permissions(req, body, p);
 out:
-    json_decref(body);
     return why;
 }
 
@@ -179,7 +177,11 @@ static struct pending *begin_write(struct request *req, struct response *res, bo
         return NULL;
     if (!with_name)
         p->name = req->params[1];
-    const char *why = body ? parse_role(req, p, with_name) : NULL;
+    const char *why = NULL;
+    json_t *json = body ? admin_body(req, &why) : NULL;
+    if (json)
+        why = parse_role(req, json, p, with_name);
+    json_decref(json);
     if (why) {
         api_error(req, res, 400, "invalid_request", why);
         return NULL;
@@ -304,4 +306,10 @@ enum http_result api_admin_roles_list(struct request *req, struct response *res)
 enum http_result api_admin_role_get(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, get_request);
+}
+
+const char *admin_role_body_check(struct request *req, json_t *body, bool create)
+{
+    struct pending p = {0};
+    return parse_role(req, body, &p, create);
 }

@@ -16,6 +16,7 @@
  * password: on PUT the caller must hold every permission of the user. */
 #include <string.h>
 #include "api/admin_common.h"
+#include "api/admin_parse.h"
 #include "authn/password.h"
 #include "oauth/manage.h"
 
@@ -191,15 +192,12 @@ static const char *parse_password_hash(struct request *req, json_t *body, struct
 }
 
 /* The body of POST …/users into p->spec; else a sentence for a 400. */
-static const char *parse_create(struct request *req, struct pending *p)
+static const char *parse_create(struct request *req, json_t *body, struct pending *p)
 {
     static const char *const MEMBERS[] = {"username", "email", "first_name",   "last_name",
                                           "enabled",  "roles", "password", "password_hash"};
     struct user_spec *spec = &p->spec;
     const char *why = NULL;
-    json_t *body = admin_body(req, &why);
-    if (!body)
-        return why;
     int enabled;
     if ((why = only_members(body, MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0],
                             "Unknown member: a user takes username, email, first_name, "
@@ -234,13 +232,12 @@ static const char *parse_create(struct request *req, struct pending *p)
         goto out;
     spec->disabled = enabled == 0;
 out:
-    json_decref(body);
     return why;
 }
 
 /* The body of PUT …/users/{id} into p->ch: the members given change, the
  * others stay; else a sentence for a 400. */
-static const char *parse_update(struct request *req, struct pending *p)
+static const char *parse_update(struct request *req, json_t *body, struct pending *p)
 {
     static const char *const MEMBERS[] = {"email", "first_name", "last_name", "enabled",
                                           "roles", "password_hash"};
@@ -252,9 +249,6 @@ static const char *parse_update(struct request *req, struct pending *p)
                   {"last_name", UPSERT_SET_LAST_NAME}};
     struct user_changes *ch = &p->ch;
     const char *why = NULL;
-    json_t *body = admin_body(req, &why);
-    if (!body)
-        return why;
     if ((why = only_members(body, MEMBERS, sizeof MEMBERS / sizeof MEMBERS[0],
                             "Unknown member: PUT changes email, first_name, last_name, "
                             "enabled, roles and password_hash (the username and id stay)")))
@@ -278,7 +272,6 @@ static const char *parse_update(struct request *req, struct pending *p)
         why = parse_roles(req, body, &ch->roles, &ch->n_roles);
     }
 out:
-    json_decref(body);
     return why;
 }
 
@@ -329,7 +322,8 @@ static int answer_user(struct request *req, struct response *res, int status,
  * `parse` (NULL: none) into a new pending write; NULL when the answer is
  * written. */
 static struct pending *begin_write(struct request *req, struct response *res,
-                                   const char *(*parse)(struct request *, struct pending *))
+                                   const char *(*parse)(struct request *, json_t *,
+                                                        struct pending *))
 {
     const struct api *api = req->app;
     struct pending *p = arena_alloc(req->arena, sizeof *p);
@@ -340,7 +334,11 @@ static struct pending *begin_write(struct request *req, struct response *res,
     if (denied)
         return NULL;
     p->user_id = req->n_params > 1 ? req->params[1] : NULL; /* none for POST …/users */
-    const char *why = parse ? parse(req, p) : NULL;
+    const char *why = NULL;
+    json_t *body = parse ? admin_body(req, &why) : NULL;
+    if (body)
+        why = parse(req, body, p);
+    json_decref(body);
     if (why) {
         api_error(req, res, 400, "invalid_request", why);
         return NULL;
@@ -550,18 +548,14 @@ static void run_password(struct request *req, struct response *res)
 }
 
 /* {"password":"…"}; else a sentence for a 400. */
-static const char *parse_password(struct request *req, struct pending *p)
+static const char *parse_password(struct request *req, json_t *body, struct pending *p)
 {
     const char *why = NULL;
-    json_t *body = admin_body(req, &why);
-    if (!body)
-        return why;
     if (json_object_size(body) != 1 || admin_string(req->arena, body, "password", &p->password) ||
         !p->password)
         why = "The body is {\"password\":\"…\"}";
     else if (!*p->password || strlen(p->password) > 1024)
         why = "the password must be 1 to 1024 bytes";
-    json_decref(body);
     return why;
 }
 
@@ -580,4 +574,12 @@ enum http_result api_admin_users_list(struct request *req, struct response *res)
 enum http_result api_admin_user_get(struct request *req, struct response *res)
 {
     return api_in_snapshot(req, res, get_request);
+}
+
+const char *admin_user_body_check(struct request *req, json_t *body, enum admin_user_body which)
+{
+    struct pending p = {0};
+    return which == ADMIN_USER_CREATE   ? parse_create(req, body, &p)
+           : which == ADMIN_USER_UPDATE ? parse_update(req, body, &p)
+                                        : parse_password(req, body, &p);
 }

@@ -91,11 +91,26 @@ static bool is_b64token(const char *t)
     return *p == '\0';
 }
 
+enum api_bearer_header api_bearer_header(const char *authorization, const char **token)
+{
+    static const char scheme[] = "Bearer";
+    *token = NULL;
+    size_t len = strcspn(authorization, " ");
+    if (len != sizeof scheme - 1 || strncasecmp(authorization, scheme, len) != 0)
+        return API_BEARER_NONE; /* another scheme: no credentials we understand (§3.1) */
+    const char *t = authorization + len;
+    while (*t == ' ')
+        t++;
+    if (!is_b64token(t))
+        return API_BEARER_MALFORMED;
+    *token = t;
+    return API_BEARER_TOKEN;
+}
+
 /* The credentials of the request: 0 and *token (NULL when none were sent, or
  * another scheme was used), or -1 with *why. */
 static int read_token(struct request *req, const char **token, struct refusal *why)
 {
-    static const char scheme[] = "Bearer";
     if (http_query(req, "access_token")) {
         *why = IN_QUERY;
         return -1;
@@ -107,19 +122,10 @@ static int read_token(struct request *req, const char **token, struct refusal *w
     }
     const char *auth = http_header(req, "Authorization");
     *token = NULL;
-    if (!auth)
-        return 0;
-    size_t len = strcspn(auth, " ");
-    if (len != sizeof scheme - 1 || strncasecmp(auth, scheme, len) != 0)
-        return 0; /* another scheme: no credentials we understand (RFC 6750 §3.1) */
-    const char *t = auth + len;
-    while (*t == ' ')
-        t++;
-    if (!is_b64token(t)) {
+    if (auth && api_bearer_header(auth, token) == API_BEARER_MALFORMED) {
         *why = MALFORMED;
         return -1;
     }
-    *token = t;
     return 0;
 }
 

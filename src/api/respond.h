@@ -87,6 +87,13 @@ struct api_caller {
     struct bearer token;
 };
 
+/* An Authorization header value (RFC 6750 §2.1): API_BEARER_TOKEN with *token
+ * pointing into it after "Bearer" (any case) and its spaces, when the rest is one
+ * b64token; API_BEARER_NONE (*token NULL) for another scheme; API_BEARER_MALFORMED
+ * (*token NULL) for the Bearer scheme without a well-formed token. Pure. */
+enum api_bearer_header { API_BEARER_NONE, API_BEARER_TOKEN, API_BEARER_MALFORMED };
+enum api_bearer_header api_bearer_header(const char *authorization, const char **token);
+
 /* Reads `Authorization: Bearer <token>` (scheme in any case, exactly one such
  * header, never a token in the query string), verifies the token for the realm
  * `from` names and checks that its scope holds `permission` (NULL: none

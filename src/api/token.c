@@ -61,16 +61,21 @@ static void audit_token(struct request *req, const struct token_request *t,
         .realm = t->realm->name,
         .type = out.error ? AUDIT_TOKEN_REFUSED : AUDIT_TOKEN_ISSUED,
         .actor = t->client_id ? arena_printf(req->arena, "client:%s", t->client_id) : NULL,
-        .target = out.error ? (strcmp(grant, "password") == 0 ? t->username : NULL)
-                            : issued->subject,
         .client_id = t->client_id,
         .ip = t->remote_ip,
         .outcome = out.error ? oauth_error_code(out.error) : "ok",
-        .detail = out.error ? arena_printf(req->arena, "grant_type=%s: %s", grant,
-                                           out.description ? out.description : "")
-                            : arena_printf(req->arena, "grant_type=%s scope=%s", grant,
-                                           issued->scope ? issued->scope : ""),
     };
+    if (out.error) {
+        ev.target = strcmp(grant, "password") == 0 ? t->username : NULL;
+        ev.detail = arena_printf(req->arena, "grant_type=%s: %s", grant,
+                                 out.description ? out.description : "");
+    } else { /* issued is set exactly when there is no error */
+        /* cppcheck-suppress nullPointer */
+        ev.target = issued->subject;
+        /* cppcheck-suppress nullPointer */
+        const char *scope = issued->scope ? issued->scope : "";
+        ev.detail = arena_printf(req->arena, "grant_type=%s scope=%s", grant, scope);
+    }
     audit_record(api->oauth.audit, &ev);
 }
 

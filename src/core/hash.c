@@ -73,6 +73,7 @@ bool hex_decode(const char *s, size_t len, uint8_t *out, size_t n)
         if (hex_digit((unsigned char)s[i]) < 0)
             return false;
     for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)(hex_digit((unsigned char)s[2 * i]) << 4 | hex_digit((unsigned char)s[2 * i + 1]));
+        out[i] = (uint8_t)((unsigned)hex_digit((unsigned char)s[2 * i]) << 4 |
+                           (unsigned)hex_digit((unsigned char)s[2 * i + 1]));
     return true;
 }

@@ -42,6 +42,8 @@ static size_t take(struct workpool *pool, struct job *out, size_t max)
 
 static void run(struct workpool *pool, struct job *jobs, size_t n)
 {
+    if (n == 0)
+        return;
     if (!pool->batched) {
         jobs[0].fn(jobs[0].arg);
         return;

@@ -197,11 +197,9 @@ static void count_outcome(struct import *imp, size_t row, const struct user_upse
 /* Writes the pending rows (one store call) and counts what happened to each. */
 static enum kh_status flush(struct import *imp)
 {
-    enum kh_status rc = KH_OK;
     if (imp->n_pending == 0)
         return KH_OK;
-    if ((rc = tx_begin(imp)) || (rc = store_user_upsert(imp->s, imp->realm_id, imp->pending,
-                                                        imp->n_pending))) {
+    if (tx_begin(imp) || store_user_upsert(imp->s, imp->realm_id, imp->pending, imp->n_pending)) {
         set_fatal(imp, KH_ERR_STORE, "the store failed while writing users (see the log line)");
         return KH_ERR_STORE;
     }

@@ -47,6 +47,7 @@ enum kh_status jwks_parse(const char *json, size_t n, struct jose_key ***out, si
     if (total > JWKS_KEYS_MAX)
         goto out;
     rc = KH_ERR_NOMEM;
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     if (total > 0 && !(keys = calloc(total, sizeof *keys)))
         goto out;
     for (size_t i = 0; i < total; i++) {

@@ -170,6 +170,8 @@ enum kh_status jwt_verify(const char *token, size_t n, const struct jose_key *co
     enum kh_status rc = jws_verify(token, n, keys, n_keys, a, &jws);
     if (rc)
         return rc;
+    if (expect->require_kid && !jws.kid)
+        return KH_ERR_DENIED;
     root = json_loadb(jws.payload, jws.payload_len, JSON_REJECT_DUPLICATES, NULL);
     rc = KH_ERR_INVALID;
     if (!json_is_object(root))

@@ -4,6 +4,7 @@
 #ifndef KH_JOSE_JWT_H
 #define KH_JOSE_JWT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,11 @@ struct jwt_expect {
     const char *typ;
     int64_t now;
     int64_t leeway; /* seconds of clock skew allowed, >= 0 */
+    /* true: the header must name its key (kid). A token without kid is
+     * otherwise accepted when the key set has exactly one key; an issuer that
+     * always writes kid (keyhold) refuses one without, so that a token built
+     * by other means never matches a key by default (RFC 8725 §3.1, §2.2). */
+    bool require_kid;
 };
 
 /* Strings in the arena, NULL when the claim is absent; exp/iat/nbf are 0 when
@@ -34,7 +40,7 @@ struct jwt_claims {
  * it must be an object) and checked: iss equals expect->issuer; aud (string or
  * array of strings) contains expect->audience; exp is required and
  * exp > now - leeway; nbf and iat, when present, are <= now + leeway; the
- * header typ matches expect->typ.
+ * header typ matches expect->typ; the header has a kid if expect->require_kid.
  * Returns the jws_verify status; KH_ERR_INVALID for a payload that is not a
  * JSON object or a registered claim of the wrong JSON type; KH_ERR_DENIED for
  * any claim check that fails; KH_ERR_INTERNAL if expect lacks issuer or

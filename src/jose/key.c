@@ -56,6 +56,7 @@ size_t jose_json_escape(const char *s, size_t n, char *dst, size_t cap)
             tmp[1] = (char)c;
             len = 2;
         } else if (c < 0x20) {
+            /* NOLINTNEXTLINE(bugprone-not-null-terminated-result): bytes, not a string */
             memcpy(tmp, "\\u00", 4);
             tmp[4] = hex[c >> 4];
             tmp[5] = hex[c & 15];

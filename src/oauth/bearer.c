@@ -52,6 +52,7 @@ static enum kh_status verify_jwt(const struct oauth *o, struct arena *a, const s
         .typ = "at+jwt", /* an ID token (typ JWT) is not an access token */
         .now = now,
         .leeway = BEARER_ISSUED_LEEWAY,
+        .require_kid = true, /* keyhold always writes one */
     };
     struct jwt_claims c;
     if (jwt_verify(token, strlen(token), keys.keys, keys.n, &expect, a, &c))

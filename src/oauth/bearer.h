@@ -1,8 +1,8 @@
 /* bearer.h - verifying an access token presented to keyhold (userinfo,
  * introspection, revocation, the /v1 API): one function for both formats.
  *
- * A JWT must verify with the realm's published keys (the key fixes the
- * algorithm), carry the realm's issuer, the audience OAUTH_AUDIENCE and the
+ * A JWT must name its key (kid) and verify with it among the realm's
+ * published keys (the key fixes the algorithm), carry the realm's issuer, the audience OAUTH_AUDIENCE and the
  * header typ "at+jwt" (so an ID token, typ "JWT", is refused), be unexpired
  * with no leeway (expired when now >= exp; iat and nbf may be up to 60 s ahead,
  * another instance's clock) and its jti must not be revoked.

@@ -44,7 +44,7 @@ static enum kh_status check_spec(const struct integration_spec *spec, int64_t no
         *why = "an integration has at most 64 scopes";
         return KH_ERR_INVALID;
     }
-    for (size_t i = 0; i < spec->n_scopes; i++) {
+    for (size_t i = 0; spec->scopes && i < spec->n_scopes; i++) {
         if (!manage_is_permission(spec->scopes[i])) {
             *why = "each scope must be a permission (1 to 128 of A-Z, a-z, 0-9, ':', '.', '_', '-'; "
                    "no protocol scope such as openid)";

@@ -197,6 +197,7 @@ static enum kh_status load_realm(struct keyring *kr, const struct realm *realm, 
     if (rc)
         goto out;
     struct realm_keys *rk = calloc(1, sizeof *rk);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct jose_key **keys = calloc(n ? n : 1, sizeof *keys);
     struct signing_key *meta = calloc(n ? n : 1, sizeof *meta);
     if (!rk || !keys || !meta) {
@@ -289,6 +290,7 @@ static enum kh_status reload(struct keyring *kr, const struct realm *realm, int6
         *slot = fresh;
         return KH_OK;
     }
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers */
     struct realm_keys **grown = realloc(kr->realms, (kr->n_realms + 1) * sizeof *grown);
     if (!grown) {
         realm_keys_free(fresh);

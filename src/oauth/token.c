@@ -63,5 +63,7 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
         *resp = r;
         usage_note(o->usage, &client, now); /* from the row read above; never blocks */
     }
+    /* out.description is a literal or in the arena, never in g */
+    /* cppcheck-suppress returnDanglingLifetime */
     return out;
 }

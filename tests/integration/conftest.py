@@ -20,6 +20,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.parse
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
+import requests.adapters
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("KEYHOLD_BIN", str(REPO / "build" / "asan" / "keyhold"))
@@ -42,6 +44,110 @@ LOG_FLUSH_S = 0.1          # > LOG_FLUSH_MS of src/core/log.h: buffered log line
 PASSWORD_LINE = re.compile(r"password: (\S+)")    # the bootstrap line on stdout
 
 _names = itertools.count(1)
+
+# -- no secret in any log (issue 6 point 5) ---------------------------------------------------
+#
+# Every secret a test hands to a server or gets from it is recorded on that server
+# (KeyholdServer.secrets): passwords and client secrets sent in forms, JSON bodies, Basic
+# headers and on the CLI's stdin, tokens in Authorization headers, and every token or
+# secret a JSON answer or the CLI's --json output carries. When the server stops, its
+# stderr and its audit_events table are searched for each of them and for anything of
+# the shape of a keyhold secret or a JWT: a hit fails the module.
+
+SECRET_MIN_LEN = 8        # shorter "passwords" (tests of wrong input) would match anywhere
+SECRET_FIELDS = {"password", "client_secret", "refresh_token", "access_token", "id_token",
+                 "token", "new_password", "password_hash", "secret", "subject_token",
+                 "assertion", "client_assertion"}
+SECRET_SHAPES = re.compile(r"\bkh[sra]_[0-9A-Za-z]{40,}|\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
+_servers_by_port = {}
+
+
+def _record(srv, value):
+    if isinstance(value, str) and len(value) >= SECRET_MIN_LEN:
+        srv.secrets.add(value)
+
+
+def _record_fields(srv, obj):
+    """Secrets among the members of a JSON value or form, at any depth."""
+    if isinstance(obj, dict):
+        for name, value in obj.items():
+            if name in SECRET_FIELDS:
+                _record(srv, value)
+            _record_fields(srv, value)
+    elif isinstance(obj, list):
+        for item in obj:
+            _record_fields(srv, item)
+
+
+def _record_request(srv, req):
+    auth = req.headers.get("Authorization", "")
+    scheme, _, cred = auth.partition(" ")
+    if scheme.lower() == "bearer":
+        _record(srv, cred.strip())
+    elif scheme.lower() == "basic":
+        with contextlib.suppress(ValueError):
+            user, _, secret = base64.b64decode(cred).decode().partition(":")
+            _record(srv, urllib.parse.unquote_plus(secret))
+    body = req.body.decode(errors="replace") if isinstance(req.body, bytes) else req.body
+    if not isinstance(body, str) or not body:
+        return  # none, or a streamed upload (left unread)
+    ctype = req.headers.get("Content-Type", "")
+    if "json" in ctype:
+        with contextlib.suppress(ValueError):
+            _record_fields(srv, json.loads(body))
+    elif "x-www-form-urlencoded" in ctype:
+        _record_fields(srv, dict(urllib.parse.parse_qsl(body, keep_blank_values=True)))
+
+
+def _record_response(srv, resp):
+    if "json" not in resp.headers.get("Content-Type", ""):
+        return
+    with contextlib.suppress(ValueError):
+        _record_fields(srv, resp.json())
+
+
+_adapter_send = requests.adapters.HTTPAdapter.send
+
+
+def _recording_send(self, request, **kw):
+    """requests' transport, noting the secrets of requests to (and answers of) a test
+    server; a streamed answer is left unread."""
+    srv = _servers_by_port.get(urllib.parse.urlsplit(request.url).port)
+    if srv is not None:
+        _record_request(srv, request)
+    resp = _adapter_send(self, request, **kw)
+    if srv is not None and not kw.get("stream"):
+        _record_response(srv, resp)
+    return resp
+
+
+requests.adapters.HTTPAdapter.send = _recording_send
+
+
+def leaked_secrets(texts, secrets_used):
+    """(where, what) for every secret used, or secret-shaped string, found in texts
+    (a dict where -> text)."""
+    found = []
+    for where, text in texts.items():
+        for match in SECRET_SHAPES.findall(text):
+            found.append((where, match))
+        for secret in secrets_used:
+            if not SECRET_SHAPES.fullmatch(secret) and _occurs_as_word(secret, text):
+                found.append((where, secret))
+    return found
+
+
+def _occurs_as_word(secret, text):
+    """True if secret occurs in text not glued to letters, digits, '-' or '_' (so that a
+    garbage token "whatever" a test sent does not match the path /int-whatever)."""
+    glue = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+    at = text.find(secret)
+    while at >= 0:
+        end = at + len(secret)
+        if (at == 0 or text[at - 1] not in glue) and (end == len(text) or text[end] not in glue):
+            return True
+        at = text.find(secret, at + 1)
+    return False
 
 
 def unique(prefix):
@@ -59,7 +165,10 @@ def clean_env():
     """The caller's environment without any KEYHOLD_* variable leaking into the server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYHOLD_")}
     # Make ASan/UBSan reports land in the captured stderr and fail the exit status.
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    # detect_leaks last, so that it holds whatever ASAN_OPTIONS the caller set: a leak at
+    # the server's exit (LeakSanitizer) makes its exit status non-zero and stop() fail.
+    asan = env.get("ASAN_OPTIONS", "abort_on_error=0")
+    env["ASAN_OPTIONS"] = (asan + ":" if asan else "") + "detect_leaks=1"
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     return env
 
@@ -188,6 +297,9 @@ class KeyholdServer:
         self.starts = 0
         self.stdout_path = None
         self.stderr_path = None
+        self.secrets = set()    # every secret a test used with this server (see above)
+        _record(self, self.env.get("KEYHOLD_ADMIN_PASSWORD"))
+        _servers_by_port[self.port] = self
 
     # -- process ---------------------------------------------------------------------------
 
@@ -280,8 +392,41 @@ class KeyholdServer:
         run_env = dict(self.env)
         if env:
             run_env.update(env)
-        return subprocess.run(argv, input=input, capture_output=True, text=True,
-                              env=run_env, cwd=self.workdir, timeout=CLI_TIMEOUT)
+        res = subprocess.run(argv, input=input, capture_output=True, text=True,
+                             env=run_env, cwd=self.workdir, timeout=CLI_TIMEOUT)
+        self._record_cli(args, input, res.stdout)
+        return res
+
+    def _record_cli(self, args, stdin, stdout):
+        """The secrets a CLI call handled: its stdin (a password), --password values, the
+        secrets of its --json answer and the bootstrap password it may print."""
+        for line in (stdin or "").splitlines():
+            _record(self, line.strip())
+        for flag, value in zip(args, args[1:]):
+            if str(flag) in ("--password", "--secret", "--client-secret"):
+                _record(self, str(value))
+        for match in PASSWORD_LINE.findall(stdout or ""):
+            _record(self, match)
+        for match in SECRET_SHAPES.findall(stdout or ""):
+            _record(self, match)
+        with contextlib.suppress(ValueError):
+            _record_fields(self, json.loads(stdout or ""))
+
+    def assert_no_secret_logged(self):
+        """Fail if the server's stderr (every start) or its audit table holds a secret a
+        test used with it, or anything shaped like a keyhold secret or a JWT."""
+        texts = {p.name: p.read_text(errors="replace")
+                 for p in sorted(self.workdir.glob(f"{self.name}.*.stderr"))}
+        if self.db.exists():
+            with contextlib.suppress(sqlite3.Error):
+                rows = db_rows(self.db, "SELECT id, type, actor, target, client_id, ip, outcome,"
+                                        " detail FROM audit_events")
+                texts["audit_events"] = "\n".join(
+                    " ".join("" if v is None else str(v) for v in row) for row in rows)
+        found = leaked_secrets(texts, self.secrets)
+        assert not found, (f"secrets in the server's log or audit table "
+                           f"({len(self.secrets)} checked): "
+                           + "; ".join(f"{where}: {what[:60]}" for where, what in found[:10]))
 
     def cli_ok(self, *args, input=None):
         res = self.cli(*args, input=input)
@@ -576,6 +721,7 @@ def running_server(tmp_path_factory, extra_args=()):
             pytest.fail(f"keyhold serve died during the module with {rc}; stderr:\n"
                         f"{tail(srv.stderr_path, 80)}")
         srv.stop()
+        srv.assert_no_secret_logged()
 
 
 @pytest.fixture(scope="module")
@@ -598,6 +744,8 @@ def make_server(tmp_path):
     yield make
     for srv in made:
         srv.kill()
+    for srv in made:
+        srv.assert_no_secret_logged()
 
 
 

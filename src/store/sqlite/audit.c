@@ -260,7 +260,7 @@ static enum kh_status check_event_hash(struct sqlite_conn *c, int64_t realm_id, 
 static enum kh_status purge_in_tx(struct sqlite_conn *c, const struct audit_checkpoint *cp,
                                   int64_t prev_seq, size_t *removed)
 {
-    struct audit_checkpoint old;
+    struct audit_checkpoint old = {0};
     enum kh_status rc = find_checkpoint(c, cp->realm_id, &old);
     if (rc == KH_ERR_NOTFOUND)
         old.seq = 0;

@@ -107,7 +107,7 @@ enum kh_status sqlite_import_get(struct store *s, struct arena *a, int64_t realm
     if (rc)
         return rc;
     sqlite3_stmt *st = sqlite_stmt(c, SQ_IMPORT_GET);
-    struct import_record r;
+    struct import_record r = {0};
     if (!st) {
         rc = KH_ERR_STORE;
     } else {

@@ -304,6 +304,45 @@ static void test_signature_first(void **state)
     free(p);
 }
 
+/* A token whose header has no kid, validly signed with the fixture key. */
+static char *sign_without_kid(const char *payload)
+{
+    static const char header[] = "{\"alg\":\"ES256\",\"typ\":\"at+jwt\"}";
+    size_t hn = strlen(header), pn = strlen(payload);
+    size_t h64 = b64url_encoded_len(hn), p64 = b64url_encoded_len(pn);
+    char *tok = malloc(h64 + p64 + 2 + b64url_encoded_len(JWS_SIG_MAX) + 1);
+    b64url_encode((const uint8_t *)header, hn, tok);
+    tok[h64] = '.';
+    b64url_encode((const uint8_t *)payload, pn, tok + h64 + 1);
+    uint8_t sig[JWS_SIG_MAX];
+    size_t sig_len;
+    assert_int_equal(jws_signature(key, tok, h64 + 1 + p64, sig, &sig_len), KH_OK);
+    tok[h64 + 1 + p64] = '.';
+    b64url_encode(sig, sig_len, tok + h64 + p64 + 2);
+    return tok;
+}
+
+/* require_kid: a token without kid is refused even with a valid signature
+ * from the only key (accepted when kid is not required). */
+static void test_require_kid(void **state)
+{
+    (void)state;
+    char *p = claims(ISS, "\"api\"", NOW + 300, 0, 0);
+    char *tok = sign_without_kid(p);
+    const struct jose_key *set[] = {key};
+    struct arena a;
+    struct jwt_claims c;
+    arena_init(&a);
+    struct jwt_expect ex = expect;
+    assert_int_equal(jwt_verify(tok, strlen(tok), set, 1, &ex, &a, &c), KH_OK);
+    ex.require_kid = true;
+    assert_int_equal(jwt_verify(tok, strlen(tok), set, 1, &ex, &a, &c), KH_ERR_DENIED);
+    assert_int_equal(check("at+jwt", p, &ex), KH_OK); /* jws_sign writes the kid */
+    arena_free(&a);
+    free(tok);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_malformed_payload),
         cmocka_unit_test(test_expect_required),
         cmocka_unit_test(test_signature_first),
+        cmocka_unit_test(test_require_kid),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

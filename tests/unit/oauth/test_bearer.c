@@ -1,7 +1,10 @@
 /* test_bearer.c - the access-token verifier and userinfo: JWT and opaque
  * tokens, and every refusal (ID token, expired, revoked, another realm's). */
 #include "lifecycle_fixture.h"
+#include "core/b64.h"
+#include "jose/jws.h"
 #include "oauth/bearer.h"
+#include "oauth/keyring.h"
 
 static enum kh_status verify(struct fixture *f, const struct realm *r, const char *token, int64_t now,
                              struct bearer *out)
@@ -78,6 +81,48 @@ static void test_jwt_refusals(void **state)
     assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_OK);
     assert_int_equal(revoke_token(f, "web", f->web_secret, r.access_token).error, OAUTH_OK);
     assert_int_equal(verify(f, &f->realm, r.access_token, t, &b), KH_ERR_DENIED);
+}
+
+/* The token's payload under a header of our making, signed with the realm's
+ * signing key (arena): only the header differs from what keyhold issues. */
+static char *resign(struct fixture *f, const char *token, const char *header)
+{
+    struct keyset keys;
+    assert_int_equal(keyring_get(f->oauth.keyring, &f->realm, &keys), KH_OK);
+    const char *p64 = strchr(token, '.') + 1;
+    size_t p64_len = (size_t)(strchr(p64, '.') - p64);
+    size_t hn = strlen(header), h64 = b64url_encoded_len(hn);
+    char *t = arena_alloc(&f->a, h64 + p64_len + 2 + b64url_encoded_len(JWS_SIG_MAX) + 1);
+    b64url_encode((const uint8_t *)header, hn, t);
+    t[h64] = '.';
+    memcpy(t + h64 + 1, p64, p64_len);
+    uint8_t sig[JWS_SIG_MAX];
+    size_t sig_len;
+    assert_int_equal(jws_signature(keys.signer, t, h64 + 1 + p64_len, sig, &sig_len), KH_OK);
+    t[h64 + 1 + p64_len] = '.';
+    b64url_encode(sig, sig_len, t + h64 + p64_len + 2);
+    return t;
+}
+
+/* keyhold always names its key: a token without kid is refused even when the
+ * realm's only key signed it (jws_verify alone would pick that key). */
+static void test_jwt_without_kid(void **state)
+{
+    struct fixture *f = *state;
+    const int64_t t = time(NULL);
+    struct token_response r = fx_password(f, "app", NULL, NULL, t);
+    struct keyset keys;
+    assert_int_equal(keyring_get(f->oauth.keyring, &f->realm, &keys), KH_OK);
+    assert_int_equal(keys.n, 1);
+    const char *alg = jose_alg_name(jose_key_alg(keys.signer));
+    char with_kid[256], without_kid[128];
+    snprintf(with_kid, sizeof with_kid, "{\"alg\":\"%s\",\"typ\":\"at+jwt\",\"kid\":\"%s\"}",
+             alg, jose_key_kid(keys.signer));
+    snprintf(without_kid, sizeof without_kid, "{\"alg\":\"%s\",\"typ\":\"at+jwt\"}", alg);
+    struct bearer b;
+    assert_int_equal(verify(f, &f->realm, resign(f, r.access_token, with_kid), t, &b), KH_OK);
+    assert_int_equal(verify(f, &f->realm, resign(f, r.access_token, without_kid), t, &b),
+                     KH_ERR_DENIED);
 }
 
 /* Ending the session (logout, or revoking its refresh token) ends its access tokens. */
@@ -221,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_jwt_verified),
         T(test_jwt_refusals),
+        T(test_jwt_without_kid),
         T(test_session_end_kills_access),
         T(test_opaque_verified_and_refused),
         T(test_userinfo_claims),
