@@ -14,6 +14,14 @@ FLAGS="-std=c11 -D_GNU_SOURCE -Isrc -Iinclude -Ibuild/gen -pthread -g -O1 -fno-o
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 OBJ=build/fuzz/obj
 mkdir -p "$OBJ"
+# An object is rebuilt when its .c is newer; a changed header (a struct grown by a field)
+# changes every object, so any header newer than the last build rebuilds them all.
+# (Stale objects of an older layout made fuzz_router abort on its first input.)
+STAMP=$OBJ/.headers
+if [ ! -f "$STAMP" ] || [ -n "$(find src include build/gen -name '*.h' -newer "$STAMP" | head -1)" ]; then
+    rm -f "$OBJ"/*.o
+    touch "$STAMP"
+fi
 objs=""
 for src in $(find src -name '*.c' ! -path 'src/main.c' ! -path 'src/cli/*' | sort) build/gen/sqlite_migrations.c; do
     o="$OBJ/$(echo "$src" | tr / _).o"
