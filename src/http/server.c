@@ -262,12 +262,10 @@ void http_server_stop(struct http_server *srv)
 {
     if (!srv)
         return;
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    /* Refuse new connections now (rather than leave them in the backlog until
-     * the end); the descriptor is closed only after MHD_stop_daemon so that
-     * its number cannot be reused under a worker that still polls it. */
-    if (fd != MHD_INVALID_SOCKET)
-        shutdown(fd, SHUT_RDWR);
+    /* No MHD_quiesce_daemon: with the epoll thread pool, libmicrohttpd 0.9.75
+     * may abort in it ("Failed to remove listen FD from epoll set") when a
+     * worker took the listening socket out of its set meanwhile. Connections
+     * arriving while draining are answered with "Connection: close". */
     atomic_store(&srv->draining, true);
     /* Requests already started may finish (keep-alive ones get "Connection:
      * close"); a client that stalls is cut off after the grace period. */
@@ -278,8 +276,6 @@ void http_server_stop(struct http_server *srv)
     atomic_store(&srv->stopping, true);
     wait_until(&srv->deferred, -1);
     MHD_stop_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd); /* after quiesce the listening socket is ours again */
     if (srv->tls)
         tls_stop(); /* no handshake runs any more */
     workpool_free(srv->stream);
