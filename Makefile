@@ -2,15 +2,16 @@
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wvla -Wstrict-prototypes -Wno-missing-field-initializers
-CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Isrc -Iinclude -Ibuild/gen -pthread -MMD -MP $(WARN)
+CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Isrc -Iinclude -Ibuild/gen -I/usr/include/postgresql -pthread -MMD -MP $(WARN)
 CFLAGS_RELEASE := -O2 -g
 CFLAGS_ASAN := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-LIBS    := -lmicrohttpd -lgnutls -lssl -lcrypto -ljansson -lsodium -lsqlite3 -lcsv -lcrypt -pthread
+LIBS    := -lmicrohttpd -lgnutls -lssl -lcrypto -ljansson -lsodium -lsqlite3 -lpq -lcsv -lcrypt -pthread
 
 LIB_SRCS := $(filter-out src/main.c src/cli/%,$(shell find src -name '*.c' | sort))
 CLI_SRCS := src/main.c $(sort $(wildcard src/cli/*.c))
 MIGRATIONS := $(sort $(wildcard src/store/sqlite/migrations/*.sql))
-GEN_SRCS := build/gen/sqlite_migrations.c
+PG_MIGRATIONS := $(sort $(wildcard src/store/postgres/migrations/*.sql))
+GEN_SRCS := build/gen/sqlite_migrations.c build/gen/postgres_migrations.c
 UNIT_SRCS := $(sort $(wildcard tests/unit/*/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
@@ -29,6 +30,10 @@ all: build/keyhold build/libkeyhold.a
 build/gen/sqlite_migrations.c: tools/embed_sql.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
 	sh tools/embed_sql.sh sqlite $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+build/gen/postgres_migrations.c: tools/embed_sql.sh $(PG_MIGRATIONS)
+	@mkdir -p $(@D)
+	sh tools/embed_sql.sh postgres $(PG_MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 build/obj/%.o: %.c
 	@mkdir -p $(@D)

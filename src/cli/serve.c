@@ -348,7 +348,8 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     st->cfg.routes = api_routes(&st->cfg.n_routes);
     st->cfg.app = &api;
     st->cfg.on_response = api_on_response;
-    st->cfg.serial = (struct http_serial){api_batch_begin, api_batch_end, SERIAL_BATCH_MAX};
+    if (s->ops->batches)
+        st->cfg.serial = (struct http_serial){api_batch_begin, api_batch_end, SERIAL_BATCH_MAX};
     struct http_server *srv;
     struct purge *purge = NULL;
     int rc = CLI_OK;

@@ -17,5 +17,7 @@ struct migration {
 
 extern const struct migration sqlite_migrations[];
 extern const size_t sqlite_n_migrations;
+extern const struct migration postgres_migrations[];
+extern const size_t postgres_n_migrations;
 
 #endif

@@ -12,11 +12,8 @@ enum kh_status store_open(const char *url, struct store **out)
 {
     if (!url || !out)
         return KH_ERR_INVALID;
-    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
-        log_error("store.open_failed", LOG_STR("backend", "postgres"),
-                  LOG_STR("error", "PostgreSQL is not supported yet; give a SQLite file path"));
-        return KH_ERR_INVALID;
-    }
+    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://"))
+        return store_postgres_ops.open(url, out);
     /* Anything else is the path of a SQLite database file. */
     return store_sqlite_ops.open(url, out);
 }

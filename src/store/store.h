@@ -322,6 +322,10 @@ struct store;
 
 struct store_ops {
     const char *name;
+    /* Whether writes go faster grouped into batches on one thread (SQLite:
+     * one writer, one commit for many requests) than each on its own worker
+     * thread in parallel (PostgreSQL: many connections, group commit). */
+    bool batches;
     enum kh_status (*open)(const char *url, struct store **out);
     void (*close)(struct store *s);
     enum kh_status (*ping)(struct store *s);
@@ -547,8 +551,9 @@ struct store {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
-/* Opens the backend that `url` names: a postgres:// URL (later) or a SQLite path.
+/* Opens the backend that `url` names: a postgres:// (postgresql://) URL or a SQLite path.
  * Applies pending migrations before returning. */
 enum kh_status store_open(const char *url, struct store **out) KH_MUST_CHECK;
 void store_close(struct store *s);

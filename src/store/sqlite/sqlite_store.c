@@ -14,6 +14,7 @@ enum kh_status sqlite_ping(struct store *s)
 
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
+    .batches = true,
     .open = sqlite_store_open,
     .close = sqlite_store_close,
     .ping = sqlite_ping,

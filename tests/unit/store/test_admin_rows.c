@@ -16,11 +16,11 @@
 #include "core/clock.h"
 #include "core/hash.h"
 #include "store/store.h"
+#include "store/backend.h"
 #include "store/sqlite/sqlite_internal.h"
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    struct backend_fixture b;
     struct store *s;
     struct arena a;
     int64_t realm;
@@ -32,11 +32,8 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/kh_admin_rows_XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/keyhold.db", f->dir);
-    if (store_open(f->path, &f->s))
+    *state = f;
+    if (backend_open(&f->b, &f->s))
         return -1;
     arena_init(&f->a);
     f->now = clock_now();
@@ -54,14 +51,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     store_close(f->s);
     arena_free(&f->a);
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlinkat(dirfd(d), e->d_name, 0);
-    if (d)
-        closedir(d);
-    rmdir(f->dir);
+    backend_cleanup(&f->b);
     free(f);
     return 0;
 }
@@ -384,6 +374,8 @@ static void test_client_update_name_owner(void **state)
  * migration 0004, never by a scan of the token tables. */
 static void test_query_plans(void **state)
 {
+    if (backend_is_postgres())
+        skip(); /* SQLite's query planner; PostgreSQL's plans: test_postgres.c */
     struct fixture *f = *state;
     struct {
         enum sq_stmt id;
@@ -398,7 +390,7 @@ static void test_query_plans(void **state)
         {SQ_USER_OWNED_CLIENTS, "clients_owner"},
     };
     sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_open_v2(f->b.path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     for (size_t i = 0; i < sizeof plans / sizeof plans[0]; i++) {
         char sql[1024];
         snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", sqlite_sql[plans[i].id]);
@@ -426,5 +418,5 @@ int main(void)
         T(test_user_delete),       T(test_user_delete_rolled_back), T(test_client_list),
         T(test_client_delete),     T(test_client_update_name_owner), T(test_query_plans),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN("store_admin_rows", tests);
 }

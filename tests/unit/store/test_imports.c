@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include "core/clock.h"
 #include "store/store.h"
+#include "store/backend.h"
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    struct backend_fixture b;
     struct store *s;
     int64_t main_id, other_id;
 };
@@ -36,11 +36,8 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/kh_imports_XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/keyhold.db", f->dir);
-    if (store_open(f->path, &f->s) != KH_OK)
+    *state = f;
+    if (backend_open(&f->b, &f->s))
         return -1;
     f->main_id = realm(f->s, "main");
     f->other_id = realm(f->s, "other");
@@ -52,13 +49,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
-    const char *suffix[] = {"", "-wal", "-shm", ".key"};
-    char p[128];
-    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    backend_cleanup(&f->b);
     free(f);
     return 0;
 }
@@ -161,5 +152,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_realms_apart_and_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_batch, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN("store_imports", tests);
 }

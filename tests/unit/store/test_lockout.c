@@ -15,12 +15,12 @@
 #include <unistd.h>
 #include "core/arena.h"
 #include "store/store.h"
+#include "store/backend.h"
 
 #define T0 1700000000
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    struct backend_fixture b;
     struct store *s;
     struct arena a;
     int64_t realm;
@@ -34,11 +34,8 @@ static int setup(void **state)
     struct fixture *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/kh_lockout_XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/keyhold.db", f->dir);
-    if (store_open(f->path, &f->s))
+    *state = f;
+    if (backend_open(&f->b, &f->s))
         return -1;
     arena_init(&f->a);
     struct realm r = {.name = "main", .alg = "ES256", .access_ttl = 300, .refresh_idle_ttl = 1800,
@@ -56,14 +53,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     store_close(f->s);
     arena_free(&f->a);
-    DIR *d = opendir(f->dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            unlinkat(dirfd(d), e->d_name, 0);
-    if (d)
-        closedir(d);
-    rmdir(f->dir);
+    backend_cleanup(&f->b);
     free(f);
     return 0;
 }
@@ -196,5 +186,5 @@ int main(void)
         T(test_wait_never_shortens),          T(test_no_lock_without_threshold),
         T(test_clear_and_list),               T(test_purge_forgotten_only),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN("store_lockout", tests);
 }

@@ -1,0 +1,420 @@
+/* pending.c - TEMPORARY: the ops of the PostgreSQL backend not written yet.
+ * Each block is removed when its file (named in the block) is written. */
+#include "store/postgres/pg_internal.h"
+
+/* ==== user.c (H1) ==== */
+enum kh_status pg_user_create(struct store *s, const struct user *u, const char *const *role_names, size_t n_roles)
+{
+    (void)s;
+    (void)u;
+    (void)role_names;
+    (void)n_roles;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_find_by_name(struct store *s, struct arena *a, int64_t realm_id, const char *username, struct user *out)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)username;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_get(struct store *s, struct arena *a, int64_t realm_id, const char *id, struct user *out)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_set_password(struct store *s, int64_t realm_id, const char *id, const char *password_hash)
+{
+    (void)s;
+    (void)realm_id;
+    (void)id;
+    (void)password_hash;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_set_enabled(struct store *s, int64_t realm_id, const char *id, bool enabled)
+{
+    (void)s;
+    (void)realm_id;
+    (void)id;
+    (void)enabled;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_list(struct store *s, struct arena *a, int64_t realm_id, const char *after, size_t limit, struct user **out, size_t *n)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)after;
+    (void)limit;
+    (void)out;
+    (void)n;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_access(struct store *s, struct arena *a, int64_t realm_id, const char *user_id, struct access *out)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)user_id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_update(struct store *s, const struct user *u, const char *const *roles, size_t n_roles)
+{
+    (void)s;
+    (void)u;
+    (void)roles;
+    (void)n_roles;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_delete(struct store *s, int64_t realm_id, const char *id)
+{
+    (void)s;
+    (void)realm_id;
+    (void)id;
+    return KH_ERR_STORE;
+}
+/* ==== end of user.c ==== */
+
+/* ==== upsert.c (H1) ==== */
+enum kh_status pg_user_upsert_begin(struct store *s)
+{
+    (void)s;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_user_upsert(struct store *s, int64_t realm_id, struct user_upsert *rows, size_t n)
+{
+    (void)s;
+    (void)realm_id;
+    (void)rows;
+    (void)n;
+    return KH_ERR_STORE;
+}
+/* ==== end of upsert.c ==== */
+
+/* ==== client.c (H2) ==== */
+enum kh_status pg_client_create(struct store *s, const struct client *c)
+{
+    (void)s;
+    (void)c;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_find(struct store *s, struct arena *a, int64_t realm_id, const char *client_id, struct client *out)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)client_id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out)
+{
+    (void)s;
+    (void)realm_id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_set_secret(struct store *s, int64_t realm_id, const char *client_id, const uint8_t hash[SHA256_LEN])
+{
+    (void)s;
+    (void)realm_id;
+    (void)client_id;
+    (void)hash;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_update(struct store *s, const struct client *c)
+{
+    (void)s;
+    (void)c;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_rotate_secret(struct store *s, int64_t realm_id, const char *client_id, const uint8_t hash[SHA256_LEN], int64_t old_until)
+{
+    (void)s;
+    (void)realm_id;
+    (void)client_id;
+    (void)hash;
+    (void)old_until;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_list(struct store *s, struct arena *a, int64_t realm_id, const char *after, size_t limit, struct client **out, size_t *n)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)after;
+    (void)limit;
+    (void)out;
+    (void)n;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_delete(struct store *s, int64_t realm_id, const char *client_id)
+{
+    (void)s;
+    (void)realm_id;
+    (void)client_id;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_delete_in(struct pg_conn *c, int64_t realm_id, const char *client_id)
+{
+    (void)c;
+    (void)realm_id;
+    (void)client_id;
+    return KH_ERR_STORE;
+}
+/* ==== end of client.c ==== */
+
+/* ==== integration.c (H2) ==== */
+enum kh_status pg_integration_list(struct store *s, struct arena *a, int64_t realm_id, const char *after, size_t limit, struct integration **out, size_t *n)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)after;
+    (void)limit;
+    (void)out;
+    (void)n;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_integration_delete(struct store *s, int64_t realm_id, const char *client_id)
+{
+    (void)s;
+    (void)realm_id;
+    (void)client_id;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_client_touch(struct store *s, const struct client_use *uses, size_t n, int64_t min_interval)
+{
+    (void)s;
+    (void)uses;
+    (void)n;
+    (void)min_interval;
+    return KH_ERR_STORE;
+}
+/* ==== end of integration.c ==== */
+
+/* ==== key.c (H2) ==== */
+enum kh_status pg_key_insert(struct store *s, const struct signing_key *k)
+{
+    (void)s;
+    (void)k;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_key_update(struct store *s, const char *kid, int64_t active_from, int64_t retire_at)
+{
+    (void)s;
+    (void)kid;
+    (void)active_from;
+    (void)retire_at;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_key_list(struct store *s, struct arena *a, int64_t realm_id, struct signing_key **out, size_t *n)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)out;
+    (void)n;
+    return KH_ERR_STORE;
+}
+/* ==== end of key.c ==== */
+
+/* ==== session.c (H3) ==== */
+enum kh_status pg_session_start(struct store *s, const struct session *sess, const struct refresh_token *first)
+{
+    (void)s;
+    (void)sess;
+    (void)first;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_refresh_find(struct store *s, struct arena *a, const uint8_t hash[SHA256_LEN], struct refresh_token *out)
+{
+    (void)s;
+    (void)a;
+    (void)hash;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_refresh_rotate(struct store *s, const uint8_t old_hash[SHA256_LEN], const struct refresh_token *next, int64_t now, int64_t grace)
+{
+    (void)s;
+    (void)old_hash;
+    (void)next;
+    (void)now;
+    (void)grace;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_session_revoke(struct store *s, const char *session_id, int64_t now)
+{
+    (void)s;
+    (void)session_id;
+    (void)now;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_session_find(struct store *s, struct arena *a, const char *session_id, struct session *out)
+{
+    (void)s;
+    (void)a;
+    (void)session_id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+/* ==== end of session.c ==== */
+
+/* ==== access.c (H3) ==== */
+enum kh_status pg_access_insert(struct store *s, const struct access_token *t)
+{
+    (void)s;
+    (void)t;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_access_find(struct store *s, struct arena *a, const uint8_t hash[SHA256_LEN], struct access_token *out)
+{
+    (void)s;
+    (void)a;
+    (void)hash;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_access_revoke(struct store *s, const uint8_t hash[SHA256_LEN], int64_t now)
+{
+    (void)s;
+    (void)hash;
+    (void)now;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_jti_revoke(struct store *s, int64_t realm_id, const char *jti, int64_t expires_at)
+{
+    (void)s;
+    (void)realm_id;
+    (void)jti;
+    (void)expires_at;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_jti_is_revoked(struct store *s, int64_t realm_id, const char *jti)
+{
+    (void)s;
+    (void)realm_id;
+    (void)jti;
+    return KH_ERR_STORE;
+}
+/* ==== end of access.c ==== */
+
+/* ==== purge.c (H3) ==== */
+enum kh_status pg_purge(struct store *s, int64_t now, size_t batch, struct purge_counts *out)
+{
+    (void)s;
+    (void)now;
+    (void)batch;
+    (void)out;
+    return KH_ERR_STORE;
+}
+/* ==== end of purge.c ==== */
+
+/* ==== lockout.c (H3) ==== */
+enum kh_status pg_lockout_find(struct store *s, int64_t realm_id, struct lockout_row *rows, size_t n)
+{
+    (void)s;
+    (void)realm_id;
+    (void)rows;
+    (void)n;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_lockout_fail(struct store *s, int64_t realm_id, const char *kind, const char *key, int64_t now, const struct lockout_rule *rule, struct lockout_row *out)
+{
+    (void)s;
+    (void)realm_id;
+    (void)kind;
+    (void)key;
+    (void)now;
+    (void)rule;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_lockout_clear(struct store *s, int64_t realm_id, const char *kind, const char *key)
+{
+    (void)s;
+    (void)realm_id;
+    (void)kind;
+    (void)key;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_lockout_list(struct store *s, struct arena *a, int64_t realm_id, const char *after_kind, const char *after_key, size_t limit, struct lockout_row **out, size_t *n)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)after_kind;
+    (void)after_key;
+    (void)limit;
+    (void)out;
+    (void)n;
+    return KH_ERR_STORE;
+}
+/* ==== end of lockout.c ==== */
+
+/* ==== imports.c (H4) ==== */
+enum kh_status pg_import_insert(struct store *s, const struct import_record *r)
+{
+    (void)s;
+    (void)r;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_import_get(struct store *s, struct arena *a, int64_t realm_id, const char *id, struct import_record *out)
+{
+    (void)s;
+    (void)a;
+    (void)realm_id;
+    (void)id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+/* ==== end of imports.c ==== */
+
+/* ==== audit.c (H4) ==== */
+enum kh_status pg_audit_append(struct store *s, struct audit_entry *rows, size_t n)
+{
+    (void)s;
+    (void)rows;
+    (void)n;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_audit_head(struct store *s, int64_t realm_id, struct audit_head *out)
+{
+    (void)s;
+    (void)realm_id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_audit_list(struct store *s, struct arena *a, const struct audit_query *q, struct audit_entry **out, size_t *n)
+{
+    (void)s;
+    (void)a;
+    (void)q;
+    (void)out;
+    (void)n;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_audit_checkpoint_find(struct store *s, int64_t realm_id, struct audit_checkpoint *out)
+{
+    (void)s;
+    (void)realm_id;
+    (void)out;
+    return KH_ERR_STORE;
+}
+enum kh_status pg_audit_purge(struct store *s, const struct audit_checkpoint *cp, int64_t prev_seq, size_t *removed)
+{
+    (void)s;
+    (void)cp;
+    (void)prev_seq;
+    (void)removed;
+    return KH_ERR_STORE;
+}
+/* ==== end of audit.c ==== */
