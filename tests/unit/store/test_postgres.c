@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +350,96 @@ static void test_lockout_race_processes(void **state)
     assert_int_equal(row.locked_until, f->now + RULE.max_wait);
 }
 
+/* A client rotating its chain while the session is revoked from another
+ * connection: no rotation that starts after the revocation returned may
+ * succeed, and the chain's last token cannot rotate either. The window (a
+ * rotation committing between the revocation's snapshot and its end) is
+ * narrow: CHAIN_ROUNDS sessions, each revoked after another number of
+ * rotations, by one chain thread (one connection) that runs them all. */
+#define CHAIN_ROUNDS 40
+
+struct chain {
+    struct store *s;
+    int64_t realm, now;
+    pthread_barrier_t start, done;
+    char sid[16];
+    atomic_bool revoked;     /* set once session_revoke returned */
+    atomic_int rotations;
+    int late_successes;      /* rotations begun after it that still succeeded */
+    char last[32];           /* the token the chain ended with */
+};
+
+static void chain_round(struct chain *ch)
+{
+    char old[32];
+    snprintf(old, sizeof(old), "khr_%s", ch->sid);
+    for (int i = 0; i < 100000; i++) {
+        uint8_t h[SHA256_LEN];
+        ct_hash(old, h);
+        char token[32];
+        snprintf(token, sizeof(token), "khr_%s_%d", ch->sid, i);
+        struct refresh_token next = ct_next(ch->sid, ch->realm, token, ch->now + 1);
+        bool after = atomic_load(&ch->revoked);
+        enum kh_status rc = store_refresh_rotate(ch->s, h, &next, ch->now + 1, 5);
+        if (rc != KH_OK)
+            break;
+        atomic_fetch_add(&ch->rotations, 1);
+        ch->late_successes += after;
+        snprintf(old, sizeof(old), "%s", token);
+    }
+    snprintf(ch->last, sizeof(ch->last), "%s", old);
+}
+
+static void *chain_run(void *p)
+{
+    struct chain *ch = p;
+    for (int round = 0; round < CHAIN_ROUNDS; round++) {
+        pthread_barrier_wait(&ch->start);
+        chain_round(ch);
+        pthread_barrier_wait(&ch->done);
+    }
+    return NULL;
+}
+
+static void test_revoke_during_rotations(void **state)
+{
+    struct fixture *f = *state;
+    if (!backend_is_postgres())
+        skip();
+    f->realm = ct_realm(f->s, "main");
+    f->now = clock_now();
+    static struct chain ch;
+    ch = (struct chain){.s = f->s, .realm = f->realm, .now = f->now};
+    assert_int_equal(pthread_barrier_init(&ch.start, NULL, 2), 0);
+    assert_int_equal(pthread_barrier_init(&ch.done, NULL, 2), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, chain_run, &ch), 0);
+    for (int round = 0; round < CHAIN_ROUNDS; round++) {
+        snprintf(ch.sid, sizeof(ch.sid), "s-%d", round);
+        char first[32];
+        snprintf(first, sizeof(first), "khr_%s", ch.sid);
+        ct_session(f->s, f->realm, ch.sid, NULL, first, f->now);
+        atomic_store(&ch.revoked, false);
+        atomic_store(&ch.rotations, 0);
+        ch.late_successes = 0;
+        pthread_barrier_wait(&ch.start);
+        while (atomic_load(&ch.rotations) < round % 8 + 1)
+            sched_yield();
+        assert_int_equal(store_session_revoke(f->s, ch.sid, f->now + 1), KH_OK);
+        atomic_store(&ch.revoked, true);
+        pthread_barrier_wait(&ch.done);
+        assert_int_equal(ch.late_successes, 0);
+        uint8_t h[SHA256_LEN];
+        ct_hash(ch.last, h);
+        struct refresh_token next = ct_next(ch.sid, f->realm, "khr_after", f->now + 2);
+        assert_int_equal(store_refresh_rotate(f->s, h, &next, f->now + 2, 5), KH_ERR_CONFLICT);
+        ct_token_missing(f->s, next.hash);
+    }
+    assert_int_equal(pthread_join(th, NULL), 0);
+    pthread_barrier_destroy(&ch.start);
+    pthread_barrier_destroy(&ch.done);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -355,7 +447,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_rotate_race_threads),        T(test_rotate_grace_race_threads),
         T(test_rotate_race_processes),      T(test_rotate_grace_race_processes),
-        T(test_lockout_race_processes),
+        T(test_lockout_race_processes),     T(test_revoke_during_rotations),
     };
     return BACKEND_RUN("store_postgres", tests);
 }
