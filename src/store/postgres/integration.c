@@ -18,19 +18,19 @@ static struct pg_stmt integration_list = PG_STMT(
 /* client_delete's statement for an integration only: an ordinary client of
  * that client_id is left alone, tokens and all. */
 static struct pg_stmt integration_delete = PG_STMT(PG_CLIENT_DELETE_SQL(" AND integration = 1"));
-/* One statement over the uses as arrays (realm ids, client ids, times).
- * A client listed twice counts once, at its latest use. The rows are locked
- * in id order (FOR UPDATE after ORDER BY) so that instances touching the same
- * clients at once wait for each other instead of deadlocking; a row locked
- * by another writer is checked again once it is free (READ COMMITTED), so the
- * once-per-min_interval rule holds whoever wrote first. */
+/* One statement over the uses as arrays (realm ids, client ids, times); a
+ * client listed twice counts once, at its latest use. The rows are locked in
+ * id order (FOR NO KEY UPDATE, the UPDATE's own lock, after ORDER BY) so that
+ * instances touching the same clients at once queue instead of deadlocking;
+ * a row another writer held is checked again once free (READ COMMITTED), so
+ * the once-per-min_interval rule holds whoever wrote first. */
 static struct pg_stmt client_touch = PG_STMT(
     "WITH u AS (SELECT realm_id, client_id, max(at) AS at "
     "FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS t(realm_id, client_id, at) "
     "GROUP BY realm_id, client_id), "
     "l AS (SELECT c.id, u.at FROM clients c "
     "JOIN u ON c.realm_id = u.realm_id AND c.client_id = u.client_id "
-    "WHERE c.last_used_at <= u.at - $4::bigint ORDER BY c.id FOR UPDATE OF c) "
+    "WHERE c.last_used_at <= u.at - $4::bigint ORDER BY c.id FOR NO KEY UPDATE OF c) "
     "UPDATE clients c SET last_used_at = l.at FROM l WHERE c.id = l.id");
 
 enum kh_status pg_integration_list(struct store *s, struct arena *a, int64_t realm_id,
