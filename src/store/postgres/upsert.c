@@ -1,6 +1,6 @@
-/* upsert.c - users written by an import (PostgreSQL): one statement per row,
- * the rows of one call in one transaction (inside the caller's batch, that
- * batch's transaction).
+/* upsert.c - users written by an import (PostgreSQL): one statement per row
+ * (a second one replaces its roles), the rows of one call in one
+ * transaction (inside the caller's batch, that batch's transaction).
  *
  * The users upserted since user_upsert_begin (UPSERT_DUPLICATE) are kept in
  * a TEMP table: per session, so per connection and thread as the series is,
@@ -25,12 +25,12 @@ static struct pg_stmt seen_reset = PG_STMT(
     "ELSE DELETE FROM pg_temp.import_seen; "
     "END IF; END$$");
 
-/* One row, every check and write in one round trip. Parameters: $1 the fresh
- * id, $2 realm_id, $3 the username (NULL: found by email), $4 email,
- * $5 first_name, $6 last_name, $7 created_at, $8 the set bits, $9 the
- * password hash (NULL unless set), $10 the roles (text[]; NULL unless
- * UPSERT_SET_ROLES), $11 the name of a new user found by no email (the
- * email lowercased; NULL with $3).
+/* One row: every check, the mark and the user in one round trip (the roles
+ * follow in user_roles_replace). Parameters: $1 the fresh id, $2 realm_id,
+ * $3 the username (NULL: found by email), $4 email, $5 first_name,
+ * $6 last_name, $7 created_at, $8 the set bits, $9 the password hash (NULL
+ * unless set), $10 the roles (text[]; NULL unless UPSERT_SET_ROLES), $11 the
+ * name of a new user found by no email (the email lowercased; NULL with $3).
  *
  * by_email: up to two users with the email, ASCII case ignored (lower() of
  * the "C" collation is ASCII-only, as SQLite's NOCASE; index users_email).
@@ -39,9 +39,7 @@ static struct pg_stmt seen_reset = PG_STMT(
  * seen: the mark, only for a row whose checks passed; no row returned if the
  * username was marked before (UPSERT_DUPLICATE).
  * up: the new user, or the fields of $8 (enum upsert_set_bits) written over
- * the existing one, only with a new mark; its id.
- * del/ins: with $10, the links to roles no longer named go and those to the
- * named ones are added (disjoint sets: the two never meet on a row).
+ * the existing one (its row locked), only with a new mark; its id.
  *
  * So a row that fails a check writes nothing, and the answer is one row:
  * ambiguous, bad, the user's id (NULL: nothing written). */
@@ -68,14 +66,20 @@ static struct pg_stmt user_upsert = PG_STMT(
     "last_name = CASE WHEN $8::int & 4 <> 0 THEN excluded.last_name ELSE users.last_name END, "
     "password_hash = CASE WHEN $8::int & 16 <> 0 THEN excluded.password_hash "
     "ELSE users.password_hash END "
-    "RETURNING id), "
-    "want AS (SELECT r.id FROM roles r WHERE r.realm_id = $2::bigint "
-    "AND r.name = ANY($10::text[])), "
-    "del AS (DELETE FROM user_roles ur USING up WHERE $10::text[] IS NOT NULL "
-    "AND ur.user_id = up.id AND ur.role_id NOT IN (SELECT id FROM want)), "
-    "ins AS (INSERT INTO user_roles (user_id, role_id) SELECT up.id, want.id FROM up, want "
-    "ON CONFLICT DO NOTHING) "
+    "RETURNING id) "
     "SELECT (SELECT ambiguous FROM name), (SELECT i FROM bad), (SELECT id FROM up)");
+/* The roles of user $2 become those named in $3 (all of the realm's: checked
+ * by user_upsert). A statement of its own, as user.c's of the same name: run
+ * after user_upsert locked the user's row, its snapshot holds the links of
+ * every writer before, so none of theirs survives unseen. */
+static struct pg_stmt user_roles_replace = PG_STMT(
+    "WITH w AS (SELECT coalesce(r.id, 0) AS role_id "
+    "FROM (SELECT DISTINCT unnest($3::text[]) AS name) n "
+    "LEFT JOIN roles r ON r.realm_id = $1 AND r.name = n.name), "
+    "d AS (DELETE FROM user_roles WHERE user_id = $2 "
+    "AND role_id NOT IN (SELECT role_id FROM w)) "
+    "INSERT INTO user_roles (user_id, role_id) SELECT $2, role_id FROM w "
+    "ON CONFLICT DO NOTHING");
 
 enum kh_status pg_user_upsert_begin(struct store *s)
 {
@@ -121,6 +125,17 @@ static void read_outcome(const PGresult *res, struct user_upsert *row)
     }
 }
 
+/* Replaces the roles of user id (checked before: any failure is the store's). */
+static enum kh_status set_roles(struct pg_conn *c, int64_t realm_id, const char *id,
+                                const char *roles)
+{
+    struct pg_params p = {0};
+    pg_p_int(&p, realm_id);
+    pg_p_str(&p, id);
+    pg_p_str(&p, roles);
+    return pg_exec(c, &user_roles_replace, &p, "user_upsert", NULL) ? KH_ERR_STORE : KH_OK;
+}
+
 /* One row; KH_ERR_STORE is the store's own failure (or a broken contract). */
 static enum kh_status upsert_row(struct pg_conn *c, struct arena *a, int64_t realm_id,
                                  struct user_upsert *row)
@@ -140,16 +155,18 @@ static enum kh_status upsert_row(struct pg_conn *c, struct arena *a, int64_t rea
     pg_p_int(&p, u->created_at);
     pg_p_int(&p, (int64_t)row->set);
     pg_p_str(&p, row->set & UPSERT_SET_PASSWORD_HASH ? u->password_hash : NULL);
-    pg_p_str(&p, row->set & UPSERT_SET_ROLES ? pg_text_array(a, row->roles, row->n_roles) : NULL);
+    const char *roles = row->set & UPSERT_SET_ROLES
+                            ? pg_text_array(a, row->roles, row->n_roles) : NULL;
+    pg_p_str(&p, roles);
     pg_p_str(&p, name);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &user_upsert, &p, "user_upsert", &res);
-    if (rc)
+    if (pg_exec(c, &user_upsert, &p, "user_upsert", &res))
         return KH_ERR_STORE;
-    if (PQntuples(res) == 1)
+    enum kh_status rc = PQntuples(res) == 1 ? KH_OK : KH_ERR_STORE;
+    if (!rc)
         read_outcome(res, row);
-    else
-        rc = KH_ERR_STORE;
+    if (!rc && roles && row->outcome <= UPSERT_UPDATED)
+        rc = set_roles(c, realm_id, PQgetvalue(res, 0, 2), roles);
     PQclear(res);
     return rc;
 }

@@ -4,10 +4,10 @@
  * realm has no role of is linked to role 0, which no role is (ids start at
  * 1): the foreign key of user_roles then fails the whole statement at its
  * end, so nothing of it is written and pg_exec answers KH_ERR_NOTFOUND, as
- * SQLite's grant_role does -- in one statement, without a transaction. The
- * user's own checks come first, as in SQLite: a taken username or id is a
- * unique violation raised by the INSERT itself (KH_ERR_CONFLICT), before
- * any foreign key is checked. */
+ * SQLite's grant_role does. So user_create is one statement without a
+ * transaction; its user's own checks come first, as in SQLite: a taken
+ * username or id is a unique violation raised by the INSERT itself
+ * (KH_ERR_CONFLICT), before any foreign key is checked. */
 #include <stdlib.h>
 #include "store/postgres/pg_array.h"
 #include "store/postgres/pg_internal.h"
@@ -50,21 +50,24 @@ static struct pg_stmt user_access = PG_STMT(
     "UNION ALL (SELECT DISTINCT 2, p.permission, 0 FROM r "
     "JOIN role_permissions p ON p.role_id = r.id) "
     "ORDER BY kind, name");
-/* The fields and, with $7 not NULL, the roles: links to roles no longer
- * named go, links to the named ones are added (the two sets are disjoint,
- * so the DELETE and the INSERT never meet on a row). The count of updated
- * users: 0 is KH_ERR_NOTFOUND. */
 static struct pg_stmt user_update = PG_STMT(
-    "WITH u AS (UPDATE users SET email = $3, first_name = $4, last_name = $5, enabled = $6 "
-    "WHERE realm_id = $1 AND id = $2 RETURNING id, realm_id), "
-    "w AS (SELECT u.id AS user_id, coalesce(r.id, 0) AS role_id FROM u "
-    "CROSS JOIN (SELECT DISTINCT unnest($7::text[]) AS name) n "
-    "LEFT JOIN roles r ON r.realm_id = u.realm_id AND r.name = n.name), "
-    "d AS (DELETE FROM user_roles ur USING u WHERE $7::text[] IS NOT NULL "
-    "AND ur.user_id = u.id AND ur.role_id NOT IN (SELECT role_id FROM w)), "
-    "i AS (INSERT INTO user_roles (user_id, role_id) SELECT user_id, role_id FROM w "
-    "ON CONFLICT DO NOTHING) "
-    "SELECT count(*) FROM u");
+    "UPDATE users SET email = $3, first_name = $4, last_name = $5, enabled = $6 "
+    "WHERE realm_id = $1 AND id = $2");
+/* Makes the roles of user $2 those named in $3: links to roles no longer
+ * named go, links to the named ones are added (the two sets are disjoint, so
+ * the DELETE and the INSERT never meet on a row). Run after the user's row
+ * was locked in the same transaction, as its own statement: its snapshot
+ * then holds the links of every writer before (each locks the user's row
+ * first), so none of theirs survives unseen -- inside the UPDATE's own
+ * statement the snapshot would predate the lock. */
+static struct pg_stmt user_roles_replace = PG_STMT(
+    "WITH w AS (SELECT coalesce(r.id, 0) AS role_id "
+    "FROM (SELECT DISTINCT unnest($3::text[]) AS name) n "
+    "LEFT JOIN roles r ON r.realm_id = $1 AND r.name = n.name), "
+    "d AS (DELETE FROM user_roles WHERE user_id = $2 "
+    "AND role_id NOT IN (SELECT role_id FROM w)) "
+    "INSERT INTO user_roles (user_id, role_id) SELECT $2, role_id FROM w "
+    "ON CONFLICT DO NOTHING");
 /* The user, locked until the delete commits (a client_create naming it as
  * owner waits, then fails its foreign key), with the clients it owns. */
 static struct pg_stmt user_lock_owned = PG_STMT(
@@ -251,14 +254,24 @@ enum kh_status pg_user_access(struct store *s, struct arena *a, int64_t realm_id
     return rc;
 }
 
-enum kh_status pg_user_update(struct store *s, const struct user *u, const char *const *roles,
-                              size_t n_roles)
+static enum kh_status replace_roles(struct pg_conn *c, const struct user *u,
+                                   const char *const *roles, size_t n_roles)
 {
-    struct pg_conn *c = pg_conn_get(s);
-    if (!c)
-        return KH_ERR_STORE;
     struct arena a;
     arena_init(&a);
+    struct pg_params p = {0};
+    pg_p_int(&p, u->realm_id);
+    pg_p_str(&p, u->id);
+    pg_p_str(&p, pg_text_array(&a, roles, n_roles));
+    enum kh_status rc = pg_exec(c, &user_roles_replace, &p, "user_update", NULL);
+    arena_free(&a);
+    return rc;
+}
+
+/* The fields (locking the user's row), then the roles. */
+static enum kh_status update_user_row(struct pg_conn *c, const struct user *u,
+                                      const char *const *roles, size_t n_roles)
+{
     struct pg_params p = {0};
     pg_p_int(&p, u->realm_id);
     pg_p_str(&p, u->id);
@@ -266,16 +279,25 @@ enum kh_status pg_user_update(struct store *s, const struct user *u, const char 
     pg_p_str(&p, u->first_name);
     pg_p_str(&p, u->last_name);
     pg_p_bool(&p, u->enabled);
-    pg_p_str(&p, roles ? pg_text_array(&a, roles, n_roles) : NULL);
-    PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &user_update, &p, "user_update", &res);
-    arena_free(&a);
+    int64_t changed = 0;
+    enum kh_status rc = pg_exec_count(c, &user_update, &p, "user_update", &changed);
+    if (!rc && changed == 0)
+        rc = KH_ERR_NOTFOUND;
+    return rc || !roles ? rc : replace_roles(c, u, roles, n_roles);
+}
+
+enum kh_status pg_user_update(struct store *s, const struct user *u, const char *const *roles,
+                              size_t n_roles)
+{
+    struct pg_conn *c = pg_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    if (!roles) /* one statement: no transaction */
+        return update_user_row(c, u, NULL, 0);
+    enum kh_status rc = pg_tx_begin(c, "user_update");
     if (rc)
         return rc;
-    if (pg_int(res, 0, 0) == 0)
-        rc = KH_ERR_NOTFOUND;
-    PQclear(res);
-    return rc;
+    return pg_tx_end(c, update_user_row(c, u, roles, n_roles), "user_update");
 }
 
 static enum kh_status exec_realm_key(struct pg_conn *c, struct pg_stmt *st, int64_t realm_id,

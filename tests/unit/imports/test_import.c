@@ -229,6 +229,25 @@ static void test_email_ambiguous(void **state)
     assert_non_null(strstr(f->res.errors[0].message, "several users"));
 }
 
+/* An email matches without regard to ASCII case only, as SQLite's NOCASE:
+ * a non-ASCII letter in another case is another email (and on PostgreSQL
+ * the database's own locale, which would fold it, is not asked). */
+static void test_email_ascii_case(void **state)
+{
+    struct fixture *f = *state;
+    CSV_OK(f, "username,email\neve,\xc3\x88ve@X.io\n", false, false);
+    CSV_OK(f, "email,first_name\n\xc3\x88VE@x.IO,E\n", false, false);
+    expect_counts(f, 0, 1, 0);
+    struct user u;
+    assert_true(find(f, "eve", &u));
+    assert_string_equal(u.first_name, "E");
+    CSV_OK(f, "email,first_name\n\xc3\xa8ve@x.io,e\n", false, false);
+    expect_counts(f, 1, 0, 0);
+    assert_true(find(f, "\xc3\xa8ve@x.io", &u));
+    assert_true(find(f, "eve", &u));
+    assert_string_equal(u.first_name, "E");
+}
+
 #define BCRYPT "$2b$04$abcdefghijklmnopqrstuujydOTSfIH/d5oUHpsygqV5X9xJLQc6e"
 #define PBKDF2 "$pbkdf2-sha256$27500$a2V5aG9sZC1zYWx0LTE2Yg$X79gw.v3MCUGPhU1QoO8zZsMlgx6EM5XiTRTGrG.sw8"
 
@@ -297,6 +316,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_and_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_email_ambiguous, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_email_ascii_case, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_password_hash, setup, teardown),
     };
