@@ -19,6 +19,7 @@ static const char USAGE[] =
     "  integration  new client credentials acting for a user (the secret is printed once)\n"
     "  audit     verify a realm's audit log (its hash chain) and list its events\n"
     "  lockout   list and lift brute-force locks of users, clients and addresses\n"
+    "  migrate   copy a SQLite database into an empty PostgreSQL one\n"
     "\n"
     "Run `keyhold COMMAND --help` for a command's options.\n";
 
@@ -26,7 +27,7 @@ static const struct cli_sub COMMANDS[] = {
     {"serve", cli_serve}, {"realm", cli_realm}, {"role", cli_role},
     {"user", cli_user},   {"client", cli_client}, {"key", cli_key},
     {"import", cli_import}, {"integration", cli_integration}, {"audit", cli_audit},
-    {"lockout", cli_lockout},
+    {"lockout", cli_lockout}, {"migrate", cli_migrate},
 };
 
 int main(int argc, char **argv)

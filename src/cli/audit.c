@@ -25,7 +25,7 @@ static const char USAGE[] =
     "  --type T     only events of type T; T ending in '.' (\"token.\") matches a prefix\n"
     "  --since S    only events at or after S: Unix seconds or RFC 3339\n"
     "  --limit N    at most N events (default 100)\n"
-    "  --db FILE    the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB      a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json       one JSON object (verify) or one per event (list)\n";
 
 #define LIST_LIMIT_DEFAULT 100

@@ -25,6 +25,7 @@ int cli_import(int argc, char **argv);
 int cli_integration(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_lockout(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
 
 /* "keyhold: <message>" on stderr; returns CLI_FAIL. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

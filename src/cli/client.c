@@ -33,7 +33,7 @@ static const char USAGE[] =
     "                       a rotated refresh token may be presented once more within S\n"
     "                       seconds (0..3600); realm: the realm's\n"
     "  --grace SECONDS      the previous secret keeps working this long (default 0: not at all)\n"
-    "  --db FILE            the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB              a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json               print one JSON object for scripts: create and rotate-secret\n"
     "                       {\"client_id\":…,\"client_secret\":…}, update the client's settings\n"
     "\n"

@@ -69,8 +69,10 @@ const char *cli_db(const char *flag)
 
 int cli_open(const char *db, struct store **s, uint8_t master[AEAD_KEY_LEN])
 {
+    char shown[512];
+    store_url_display(db, shown, sizeof(shown));
     if (store_open(db, s))
-        return cli_fail("cannot open the database %s (see the log line above)", db);
+        return cli_fail("cannot open the database %s (see the log line above)", shown);
     if (keyring_master_load(db, master)) {
         store_close(*s);
         return cli_fail("cannot load the master key (see the log line above)");

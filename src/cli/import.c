@@ -23,7 +23,7 @@ static const char USAGE[] =
     "  --format F   csv or json (default: from the file's extension; needed for - (stdin))\n"
     "  --dry-run    check every row against the database, write nothing\n"
     "  --atomic     write nothing if any row fails\n"
-    "  --db FILE    the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB      a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json       print one JSON object for scripts\n";
 
 #define CHUNK (64 * 1024)

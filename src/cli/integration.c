@@ -28,7 +28,7 @@ static const char USAGE[] =
     "  --name NAME         a name for people (e.g. the partner's job)\n"
     "  --expires-at TIME   its secret stops working then: Unix seconds or RFC 3339\n"
     "                      (2027-01-31T00:00:00Z); default: never\n"
-    "  --db FILE           the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB             a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json              print one JSON object for scripts: create prints the API's 201\n"
     "                      answer (with client_secret), list {\"realm\",\"integrations\":[…]}\n"
     "\n"

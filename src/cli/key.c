@@ -17,7 +17,7 @@ static const char USAGE[] =
     "  --now          sign with the new key at once, not " KEYRING_JWKS_MAX_AGE_STR " seconds from now\n"
     "  --revoke-old   retire every older key at once (for a leaked key; implies --now):\n"
     "                 tokens they signed stop verifying\n"
-    "  --db FILE      the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB        a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json         print one JSON object for scripts\n"
     "\n"
     "rotate publishes a new key in the JWKS at once; it signs from " KEYRING_JWKS_MAX_AGE_STR "\n"

@@ -22,7 +22,7 @@ static const char USAGE[] =
     "                  key, failures and, while locked, until when\n"
     "  clear           forgets the failures of a user or of an address (its sign-in\n"
     "                  and client counters), which lifts its lock\n"
-    "  --db FILE       the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB         a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json          print one JSON object per counter, for scripts\n";
 
 #define PAGE 500

@@ -29,7 +29,7 @@ static const char USAGE[] =
     "  --lockout-base-wait S        the first wait (default 30), doubled by each further failure\n"
     "  --lockout-max-wait S         the longest wait (default 900)\n"
     "  --lockout-reset S            failures are forgotten after S quiet seconds (default 43200)\n"
-    "  --db FILE                    the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB                      a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json                       print JSON (one object per realm) for scripts\n"
     "\n"
     "Lifetimes are 1 to 31536000 seconds. Tokens already issued keep their expiry.\n";

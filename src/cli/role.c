@@ -10,7 +10,7 @@ static const char USAGE[] =
     "usage: keyhold role create REALM NAME --permission P [--permission P ...] [--db FILE] [--json]\n"
     "\n"
     "  --permission P   a permission the role holds (also an OAuth scope), e.g. users:read\n"
-    "  --db FILE        the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB          a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json           print one JSON object for scripts\n";
 
 #define MAX_PERMISSIONS 64

@@ -26,7 +26,8 @@ static const char USAGE[] =
     "\n"
     "  --listen ADDR:PORT    address to listen on (KEYHOLD_LISTEN, default 127.0.0.1:8080;\n"
     "                        IPv6 as [::1]:8080)\n"
-    "  --db FILE             SQLite database (KEYHOLD_DB, default ./keyhold.db)\n"
+    "  --db DB               a SQLite file, or a postgres:// URL for several instances\n"
+    "                        on one state (KEYHOLD_DB, default ./keyhold.db)\n"
     "  --public-url URL      base URL clients see, for `iss` (KEYHOLD_PUBLIC_URL,\n"
     "                        default http://ADDR:PORT)\n"
     "  --tls-cert FILE       PEM certificate chain (KEYHOLD_TLS_CERT); TLS 1.2 and 1.3,\n"
@@ -53,7 +54,8 @@ static const char USAGE[] =
     "On an empty database the default realm is bootstrapped with an `admin` role and\n"
     "user and a public `admin-cli` client; the admin password is KEYHOLD_ADMIN_PASSWORD\n"
     "or generated and printed once. The master key that encrypts signing keys is\n"
-    "KEYHOLD_MASTER_KEY (64 hex digits) or the file DB.key (created 0600).\n"
+    "KEYHOLD_MASTER_KEY (64 hex digits), else the file KEYHOLD_MASTER_KEY_FILE, else\n"
+    "(SQLite only) the file DB.key, created 0600 if missing.\n"
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0. SIGHUP: read the\n"
     "TLS certificate and key files again for new connections (a bad pair keeps the old).\n";
 
@@ -367,8 +369,10 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
         rc = cli_fail("cannot listen on %s (see the log line above)", st->o->listen);
         goto out;
     }
+    char db_shown[512];
+    store_url_display(cli_db(st->o->db), db_shown, sizeof(db_shown));
     log_info("listening", LOG_STR("listen", st->o->listen), LOG_INT("port", http_server_port(srv)),
-             LOG_STR("public_url", st->public_url), LOG_STR("db", cli_db(st->o->db)));
+             LOG_STR("public_url", st->public_url), LOG_STR("db", db_shown));
     buffered = log_buffer_start() == 0; /* from here on, a few writes per 20 ms */
     sigset_t set;
     serve_signals(&set);

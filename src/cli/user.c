@@ -16,7 +16,7 @@ static const char USAGE[] =
     "\n"
     "  --role R           give the user role R (repeatable)\n"
     "  --password-stdin   read the password from the first line of standard input\n"
-    "  --db FILE          the database (default $KEYHOLD_DB or ./keyhold.db)\n"
+    "  --db DB            a SQLite file or postgres:// URL (default $KEYHOLD_DB or ./keyhold.db)\n"
     "  --json             print one JSON object for scripts\n";
 
 #define MAX_ROLES 64

@@ -103,8 +103,21 @@ enum kh_status keyring_master_load(const char *db_path, uint8_t out[AEAD_KEY_LEN
         return rc;
     }
     char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s.key", db_path) >= sizeof path)
+    const char *file = getenv("KEYHOLD_MASTER_KEY_FILE");
+    if (file && *file) {
+        if ((size_t)snprintf(path, sizeof path, "%s", file) >= sizeof path)
+            return KH_ERR_TOOBIG;
+    } else if (store_url_is_postgres(db_path)) {
+        /* Every instance on one database must hold the same key, and a URL
+         * names no folder to keep it next to. */
+        log_error("master_key_missing",
+                  LOG_STR("message", "with PostgreSQL, give every instance the same master key: "
+                                     "KEYHOLD_MASTER_KEY (64 hex digits) or "
+                                     "KEYHOLD_MASTER_KEY_FILE (a file created 0600 if missing)"));
+        return KH_ERR_INVALID;
+    } else if ((size_t)snprintf(path, sizeof path, "%s.key", db_path) >= sizeof path) {
         return KH_ERR_TOOBIG;
+    }
     enum kh_status rc = read_key_file(path, out);
     if (rc == KH_ERR_IO && errno == ENOENT) {
         rc = create_key_file(path, out);

@@ -557,6 +557,11 @@ extern const struct store_ops store_postgres_ops;
  * Applies pending migrations before returning. */
 enum kh_status store_open(const char *url, struct store **out) KH_MUST_CHECK;
 void store_close(struct store *s);
+/* Whether url names a PostgreSQL database (postgres:// or postgresql://). */
+bool store_url_is_postgres(const char *url);
+/* url as it may be shown or logged: a PostgreSQL URL's password (user:PASSWORD@
+ * and password=) replaced by ***, cut to n - 1 bytes. */
+void store_url_display(const char *url, char *out, size_t n);
 
 /* Thin wrappers: store_X(s, ...) calls s->ops->X(s, ...). */
 #define store_ping(s) ((s)->ops->ping(s))
