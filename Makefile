@@ -87,12 +87,16 @@ integration: build/asan/keyhold
 lint:
 	@sh tools/lint.sh
 
-check: deps-test lint unit fuzz-replay integration
+# The tests run once against a throw-away PostgreSQL (tools/pg.sh run starts it in a
+# temporary folder, sets KEYHOLD_TEST_PG, and stops it by its PID afterwards).
+check: deps-test lint
+	sh tools/pg.sh run $(MAKE) --no-print-directory unit fuzz-replay integration
 	@echo "make check: all passed"
 
 bench: build/keyhold build/grant_bench
 	./build/grant_bench 2>/dev/null
 	sh bench/run.sh
+	sh bench/postgres.sh
 
 fuzz:
 	sh tools/fuzz.sh $(or $(FUZZ_SECONDS),60)

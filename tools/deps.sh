@@ -3,7 +3,7 @@
 # As root it runs apt-get for what is missing; otherwise it names the packages.
 set -eu
 BUILD="gcc make libc6-dev libmicrohttpd-dev libgnutls28-dev libssl-dev libjansson-dev libsodium-dev libsqlite3-dev libpq-dev libcsv-dev libcrypt-dev"
-TEST="libcmocka-dev python3 python3-pytest python3-requests python3-authlib python3-jwt python3-cryptography cppcheck clang-tidy postgresql"
+TEST="libcmocka-dev python3 python3-pytest python3-requests python3-authlib python3-jwt python3-cryptography cppcheck clang-tidy postgresql nginx"
 BENCH="wrk"
 case "${1:-build}" in
     build) want="$BUILD" ;;

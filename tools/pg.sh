@@ -1,9 +1,11 @@
 #!/bin/sh
 # pg.sh - a throw-away PostgreSQL 15 for tests and benchmarks.
 #
-#   tools/pg.sh start DIR [fast]  initdb in DIR/data, start it listening only on
-#                                 a unix socket in DIR, create database keyhold;
-#                                 prints its URL. "fast": fsync off (tests only).
+#   tools/pg.sh start DIR [fast]  initdb in DIR/data (unless done before), start it
+#                                 listening only on a unix socket in DIR, create
+#                                 database keyhold; prints its URL. "fast": fsync
+#                                 and synchronous commit off (tests only; a crash
+#                                 may lose commits). A restart keeps the mode.
 #   tools/pg.sh stop DIR          stops it by the PID in DIR/data/postmaster.pid
 #   tools/pg.sh url DIR           prints the URL again
 #   tools/pg.sh run CMD...        start (fast) in a new temporary folder, run CMD
@@ -25,15 +27,21 @@ url() { echo "postgresql://keyhold@/keyhold?host=$1"; }
 
 start() {
     dir=$1; mode=${2:-}
-    mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
-    as_owner "$BIN/initdb" -D "$dir/data" -U keyhold -A trust -E UTF8 --locale=C.UTF-8 \
-        --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    opts="-c listen_addresses= -c unix_socket_directories=$dir -c max_connections=400"
-    [ "$mode" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 -o "$opts" start \
-        >/dev/null || { cat "$dir/postgres.log" >&2; exit 1; }
-    as_owner "$BIN/createdb" -h "$dir" -U keyhold keyhold
+    fresh=
+    if [ ! -d "$dir/data" ]; then
+        fresh=1
+        mkdir -p "$dir"
+        [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+        as_owner "$BIN/initdb" -D "$dir/data" -U keyhold -A trust -E UTF8 --locale=C.UTF-8 \
+            --no-sync >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+        opts="-c listen_addresses= -c unix_socket_directories=$dir -c max_connections=400"
+        [ "$mode" = fast ] &&
+            opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        echo "$opts" >"$dir/options"
+    fi
+    as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+        -o "$(cat "$dir/options")" start >/dev/null || { tail -20 "$dir/postgres.log" >&2; exit 1; }
+    [ -n "$fresh" ] && as_owner "$BIN/createdb" -h "$dir" -U keyhold keyhold
     url "$dir"
 }
 

@@ -29,6 +29,8 @@
 #define LINGER_MS 20
 #define CONFLICT_RETRIES 8
 #define CLOSE_GIVE_UP_S 10
+/* A producer waiting for room looks this often whether the store fails. */
+#define NOT_STORED_CHECK_US 100000
 
 /* One queued event; its strings live in text[]. */
 struct queued {
@@ -64,6 +66,8 @@ struct audit {
     uint64_t recorded;    /* events queued since open */
     uint64_t stored;      /* events stored, or given up at close (lost) */
     uint64_t lost;
+    uint64_t not_stored;  /* events given up while the store fails, not yet logged */
+    int64_t not_stored_logged_us;
     int64_t failing_since_us; /* monotonic time of the first failure in a row; 0: none */
     bool writer_waits;    /* the writer sleeps on `work`: producers signal */
     size_t flushers;      /* threads in audit_flush(): no lingering */
@@ -140,6 +144,24 @@ static void log_event(const struct queued *q)
              LOG_STR("outcome", e->outcome), LOG_STR("detail", e->detail));
 }
 
+static void wait_until(struct audit *au, pthread_cond_t *cond, int64_t deadline_us);
+
+/* Under au->mu: the store is failing and the queue is full, so q is given up
+ * (it was logged). The count is logged at most once a second. */
+static void not_stored(struct audit *au, struct queued *q)
+{
+    free(q);
+    au->not_stored++;
+    int64_t now = clock_mono_us();
+    if (now - au->not_stored_logged_us < 1000000)
+        return;
+    au->not_stored_logged_us = now;
+    log_error("audit.not_stored", LOG_INT("events", (int64_t)au->not_stored),
+              LOG_STR("error", "the store is failing and the queue is full; these events "
+                               "are only in the log lines above"));
+    au->not_stored = 0;
+}
+
 void audit_record(struct audit *au, const struct audit_event *ev)
 {
     struct queued *q = copy_event(ev);
@@ -156,8 +178,15 @@ void audit_record(struct audit *au, const struct audit_event *ev)
         return;
     }
     pthread_mutex_lock(&au->mu);
-    while (au->len == AUDIT_QUEUE_MAX)
-        pthread_cond_wait(&au->room, &au->mu);
+    while (au->len == AUDIT_QUEUE_MAX) {
+        if (au->failing_since_us) {
+            not_stored(au, q);
+            pthread_mutex_unlock(&au->mu);
+            return;
+        }
+        /* Timed: the store may start failing while this producer waits. */
+        wait_until(au, &au->room, clock_mono_us() + NOT_STORED_CHECK_US);
+    }
     au->ring[(au->first + au->len) % AUDIT_QUEUE_MAX] = q;
     au->len++;
     au->recorded++;

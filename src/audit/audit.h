@@ -10,9 +10,13 @@
  * client_ids, role names, import ids), error codes and short reasons only.
  *
  * The queue holds at most AUDIT_QUEUE_MAX events: a producer that finds it
- * full waits until the writer made room (the store is slower than traffic, or
- * failing), so no event is ever dropped. A store failure is logged as an
- * error and the batch retried (backing off up to AUDIT_RETRY_MAX_MS).
+ * full waits until the writer made room while the store is merely slower than
+ * traffic, so no event is dropped then. While the store is failing (the
+ * database is down) a producer that finds the queue full does not wait: the
+ * request it serves must still get its answer (503). Its event is then only
+ * in the log line, and the count of such events is logged once a second
+ * ("audit.not_stored"). A store failure is logged as an error and the batch
+ * retried (backing off up to AUDIT_RETRY_MAX_MS).
  * String fields longer than AUDIT_FIELD_MAX bytes are cut (at a UTF-8
  * character boundary).
  *

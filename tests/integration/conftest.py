@@ -45,6 +45,11 @@ PASSWORD_LINE = re.compile(r"password: (\S+)")    # the bootstrap line on stdout
 
 _names = itertools.count(1)
 
+# A PostgreSQL to test against: `make check` starts one (tools/pg.sh run) and sets these.
+PG_URL = os.environ.get("KEYHOLD_TEST_PG")
+PG_DIR = os.environ.get("KEYHOLD_TEST_PG_DIR")
+REQUIRE_PG = os.environ.get("KEYHOLD_REQUIRE_PG") == "1"
+
 # -- no secret in any log (issue 6 point 5) ---------------------------------------------------
 #
 # Every secret a test hands to a server or gets from it is recorded on that server
@@ -154,6 +159,35 @@ def _occurs_as_word(secret, text):
 def unique(prefix):
     """A fresh name for a realm, user, role or client, so tests sharing a server don't clash."""
     return f"{prefix}{next(_names)}"
+
+
+def pg_url(dbname, base=None):
+    """The URL of database `dbname` on the server of `base` (default: the test PostgreSQL)."""
+    parts = urllib.parse.urlsplit(base or PG_URL)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
+
+
+def psql(url, sql):
+    """Run SQL with psql on url; the rows, each a list of strings (NULL as "")."""
+    res = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtX", "-F", "\t",
+                          "-c", sql], capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert res.returncode == 0, f"psql failed: {res.stderr}"
+    return [line.split("\t") for line in res.stdout.splitlines()]
+
+
+def pg_new_database(base=None):
+    """A new, empty database on the test PostgreSQL (or on `base`'s server); its URL."""
+    if not (base or PG_URL):
+        if REQUIRE_PG:
+            pytest.fail("KEYHOLD_REQUIRE_PG=1 but KEYHOLD_TEST_PG is not set")
+        pytest.skip("no PostgreSQL: KEYHOLD_TEST_PG is not set (`make check` sets it)")
+    name = unique(f"kh_{os.getpid()}_")
+    psql(base or PG_URL, f"CREATE DATABASE {name}")
+    return pg_url(name, base)
+
+
+def is_pg(db):
+    return str(db).startswith(("postgres://", "postgresql://"))
 
 
 def free_port():
@@ -282,10 +316,11 @@ class Client:
 class KeyholdServer:
     """One `keyhold serve` process plus a runner for the CLI on the same database."""
 
-    def __init__(self, workdir, env=None, name="server"):
+    def __init__(self, workdir, env=None, name="server", db=None):
+        """db: a postgres:// URL, or None for a SQLite file keyhold.db in workdir."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.db = self.workdir / "keyhold.db"
+        self.db = db if db is not None else self.workdir / "keyhold.db"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.name = name
@@ -418,10 +453,14 @@ class KeyholdServer:
         test used with it, or anything shaped like a keyhold secret or a JWT."""
         texts = {p.name: p.read_text(errors="replace")
                  for p in sorted(self.workdir.glob(f"{self.name}.*.stderr"))}
-        if self.db.exists():
+        audit_sql = ("SELECT id, type, actor, target, client_id, ip, outcome, detail "
+                     "FROM audit_events")
+        if is_pg(self.db):
+            rows = psql(self.db, audit_sql)
+            texts["audit_events"] = "\n".join(" ".join(row) for row in rows)
+        elif self.db.exists():
             with contextlib.suppress(sqlite3.Error):
-                rows = db_rows(self.db, "SELECT id, type, actor, target, client_id, ip, outcome,"
-                                        " detail FROM audit_events")
+                rows = db_rows(self.db, audit_sql)
                 texts["audit_events"] = "\n".join(
                     " ".join("" if v is None else str(v) for v in row) for row in rows)
         found = leaked_secrets(texts, self.secrets)

@@ -1,7 +1,8 @@
-/* test_integration.c - integrations on a real SQLite file: creation with the
- * no-escalation rule (nothing written on a refusal), the store ops behind the
- * list and delete, the last-use queue's "at most once a minute" rule with
- * injected times, and the expiry time formats. */
+/* test_integration.c - integrations on a real store (SQLite, then
+ * PostgreSQL: store/backend.h): creation with the no-escalation rule (nothing
+ * written on a refusal), the store ops behind the list and delete, the
+ * last-use queue's "at most once a minute" rule with injected times, and the
+ * expiry time formats. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +18,10 @@
 #include "oauth/integration.h"
 #include "oauth/manage.h"
 #include "oauth/usage.h"
+#include "store/backend.h"
 
 struct fixture {
-    char dir[64];
-    char db[96];
+    struct backend_fixture b;
     struct store *store;
     struct arena a;
     struct realm realm;
@@ -29,10 +30,7 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/kh_integration_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
-    assert_int_equal(store_open(f->db, &f->store), KH_OK);
+    assert_int_equal(backend_open(&f->b, &f->store), 0);
     arena_init(&f->a);
     uint8_t master[AEAD_KEY_LEN];
     random_bytes(master, sizeof master);
@@ -54,9 +52,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     store_close(f->store);
     arena_free(&f->a);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    backend_cleanup(&f->b);
     free(f);
     return 0;
 }
@@ -273,6 +269,39 @@ static void test_usage_thread(void **state)
     assert_false(usage_note(NULL, &made.client, 1800000000)); /* no queue: nothing recorded */
 }
 
+/* One store call for several clients: each due row written with its own
+ * time, a row written less than a minute before left alone, unknown clients
+ * skipped, and client ids that need quoting in an array are matched exactly. */
+static void test_touch_many(void **state)
+{
+    struct fixture *f = *state;
+    const char *ids[] = {"q\"uote", "back\\slash", "plain,comma", "{brace}"};
+    const char *row_ids[] = {"c-1", "c-2", "c-3", "c-4"};
+    for (size_t i = 0; i < 4; i++) {
+        struct client c = {.id = row_ids[i], .realm_id = f->realm.id, .client_id = ids[i],
+                           .grants = GRANT_CLIENT_CREDENTIALS, .enabled = true,
+                           .refresh_grace = -1, .created_at = clock_now()};
+        assert_int_equal(store_client_create(f->store, &c), KH_OK);
+    }
+    const int64_t t0 = 1700000000;
+    struct client_use first[] = {{f->realm.id, ids[0], t0}, {f->realm.id, ids[1], t0 + 1}};
+    assert_int_equal(store_client_touch(f->store, first, 2, USAGE_MIN_INTERVAL), KH_OK);
+    struct client_use uses[] = {
+        {f->realm.id, ids[0], t0 + USAGE_MIN_INTERVAL},     /* due again */
+        {f->realm.id, ids[1], t0 + USAGE_MIN_INTERVAL - 1}, /* 59 s after its last write */
+        {f->realm.id, "nobody", t0},
+        {f->realm.id + 1, ids[2], t0},                      /* another realm: no such client */
+        {f->realm.id, ids[2], t0 + 7},
+        {f->realm.id, ids[3], t0 + 8},
+    };
+    assert_int_equal(store_client_touch(f->store, uses, 6, USAGE_MIN_INTERVAL), KH_OK);
+    assert_int_equal(last_used(f, ids[0]), t0 + USAGE_MIN_INTERVAL);
+    assert_int_equal(last_used(f, ids[1]), t0 + 1);
+    assert_int_equal(last_used(f, ids[2]), t0 + 7);
+    assert_int_equal(last_used(f, ids[3]), t0 + 8);
+    assert_int_equal(store_client_touch(f->store, uses, 0, USAGE_MIN_INTERVAL), KH_OK);
+}
+
 static void test_parse_time(void **state)
 {
     (void)state;
@@ -297,7 +326,11 @@ static void test_parse_time(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest plain[] = {
+        cmocka_unit_test(test_usage_is_due),
+        cmocka_unit_test(test_parse_time),
+    };
+    const struct CMUnitTest stored[] = {
         cmocka_unit_test_setup_teardown(test_create_defaults_to_the_owners_permissions, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_escalation_refused, setup, teardown),
@@ -305,10 +338,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_owner_unknown_or_disabled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_in_the_past_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-        cmocka_unit_test(test_usage_is_due),
         cmocka_unit_test_setup_teardown(test_usage_once_a_minute, setup, teardown),
         cmocka_unit_test_setup_teardown(test_usage_thread, setup, teardown),
-        cmocka_unit_test(test_parse_time),
+        cmocka_unit_test_setup_teardown(test_touch_many, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("integration", plain, NULL, NULL);
+    return failed + BACKEND_RUN("integration_store", stored);
 }

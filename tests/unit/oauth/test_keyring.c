@@ -1,4 +1,5 @@
-/* test_keyring.c - signing keys on a real SQLite file: rotation (scheduled,
+/* test_keyring.c - signing keys on a real store (SQLite, then PostgreSQL:
+ * store/backend.h): rotation (scheduled,
  * --now, --revoke-old), the signer rule, and a signer that switches when its
  * active_from passes without the key set being read again. */
 #include <setjmp.h>
@@ -16,10 +17,10 @@
 #include "core/random.h"
 #include "oauth/keyring.h"
 #include "oauth/manage.h"
+#include "store/backend.h"
 
 struct fixture {
-    char dir[64];
-    char db[96];
+    struct backend_fixture b;
     struct store *store;
     uint8_t master[AEAD_KEY_LEN];
     struct keyring *kr;
@@ -31,10 +32,7 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/kh_keyring_XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->db, sizeof f->db, "%s/t.db", f->dir);
-    assert_int_equal(store_open(f->db, &f->store), KH_OK);
+    assert_int_equal(backend_open(&f->b, &f->store), 0);
     random_bytes(f->master, sizeof f->master);
     arena_init(&f->a);
     const char *why = NULL;
@@ -55,9 +53,7 @@ static int teardown(void **state)
     keyring_free(f->kr);
     store_close(f->store);
     arena_free(&f->a);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
+    backend_cleanup(&f->b);
     free(f);
     return 0;
 }
@@ -262,14 +258,17 @@ static void test_signer_switches_at_active_from(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest plain[] = {
+        cmocka_unit_test(test_signer_index),
+    };
+    const struct CMUnitTest stored[] = {
         cmocka_unit_test_setup_teardown(test_rotate_scheduled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotate_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotate_revoke_old, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotate_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotate_to_another_alg, setup, teardown),
-        cmocka_unit_test(test_signer_index),
         cmocka_unit_test_setup_teardown(test_signer_switches_at_active_from, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("keyring", plain, NULL, NULL);
+    return failed + BACKEND_RUN("keyring_store", stored);
 }
