@@ -11,7 +11,7 @@ for tool in cppcheck clang-tidy; do
     command -v "$tool" >/dev/null || { echo "lint.sh: $tool is needed (make deps-test)" >&2; exit 1; }
 done
 make -s build/gen/sqlite_migrations.c
-CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -Iinclude -Ibuild/gen -pthread"
+CFLAGS="-std=c11 -D_GNU_SOURCE -Isrc -Iinclude -Ibuild/gen -I/usr/include/postgresql -pthread"
 
 # cppcheck: warnings, portability and performance (style is clang-tidy's and STYLE.md's).
 cppcheck --quiet --std=c11 -D_GNU_SOURCE -Isrc -Ibuild/gen -j "$JOBS" --inline-suppr \

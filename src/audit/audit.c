@@ -28,6 +28,7 @@
  * and WAL write cost far more than an insert). Flushes cut it short. */
 #define LINGER_MS 20
 #define CONFLICT_RETRIES 8
+#define CONFLICT_PAUSE_US 5000
 #define CLOSE_GIVE_UP_S 10
 /* A producer waiting for room looks this often whether the store fails. */
 #define NOT_STORED_CHECK_US 100000
@@ -291,6 +292,14 @@ static void write_one_batch(struct audit *au, int64_t *backoff_ms, int64_t *stop
         return;
     }
     int64_t now = clock_mono_us();
+    if (rc == KH_ERR_CONFLICT && !au->stop) {
+        /* Lost CONFLICT_RETRIES races in a row to other instances appending to
+         * the same chains: the store works, so no failure (no error, no giving
+         * up events); pause a moment so that the others get through. */
+        log_warn("audit.append_contended", LOG_INT("events", n));
+        wait_until(au, &au->work, now + CONFLICT_PAUSE_US);
+        return;
+    }
     if (!au->failing_since_us)
         au->failing_since_us = now;
     if (au->stop && !*stop_deadline_us)

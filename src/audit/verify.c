@@ -74,9 +74,11 @@ enum kh_status audit_verify(struct store *s, const uint8_t master[AEAD_KEY_LEN],
                             struct audit_verdict *out)
 {
     struct audit_verdict v = {.broken = AUDIT_INTACT};
-    store_read_begin(s);
-    enum kh_status rc = verify_snapshot(s, master, realm_id, &v);
-    store_read_end(s);
+    enum kh_status rc = store_snapshot_begin(s);
+    if (rc)
+        return rc;
+    rc = verify_snapshot(s, master, realm_id, &v);
+    store_snapshot_end(s);
     if (!rc)
         *out = v;
     return rc;

@@ -96,7 +96,9 @@ static enum kh_status begin_copy(PGconn *dst, const char *sql, const char *table
 static enum kh_status copy_table(sqlite3 *src, PGconn *dst, const char *table, int64_t *rows)
 {
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT * FROM %s", table);
+    /* signing_keys in insertion order: PostgreSQL numbers them (seq) as they come. */
+    snprintf(sql, sizeof sql, "SELECT * FROM %s%s", table,
+             strcmp(table, "signing_keys") == 0 ? " ORDER BY rowid" : "");
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(src, sql, -1, &st, NULL) != SQLITE_OK) {
         log_error("migrate.failed", LOG_STR("table", table), LOG_STR("error", sqlite3_errmsg(src)));

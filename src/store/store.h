@@ -330,10 +330,17 @@ struct store_ops {
     void (*close)(struct store *s);
     enum kh_status (*ping)(struct store *s);
     /* Optional batching of reads: the reads this thread makes until read_end()
-     * see one snapshot and take the store's locks once. A write op ends the
-     * snapshot first. read_end() without read_begin() does nothing. */
+     * may see one snapshot and take the store's locks once (SQLite does; on
+     * PostgreSQL each read sees what was committed when it ran, as a snapshot
+     * would cost two round trips per request). A write op ends the snapshot
+     * first. read_end() without read_begin() does nothing. */
     void (*read_begin)(struct store *s);
     void (*read_end)(struct store *s);
+    /* A read snapshot every backend honours, for readers whose reads must
+     * agree with each other (audit verification): the reads this thread makes
+     * until snapshot_end() see one consistent state. Only reads inside. */
+    enum kh_status (*snapshot_begin)(struct store *s);
+    void (*snapshot_end)(struct store *s);
     /* Batched writes: every op this thread runs until batch_end() joins one
      * write transaction (each op still all-or-nothing on its own), committed by
      * batch_end(), which returns its status. Nothing of the batch is durable,
@@ -567,6 +574,8 @@ void store_url_display(const char *url, char *out, size_t n);
 #define store_ping(s) ((s)->ops->ping(s))
 #define store_read_begin(s) ((s)->ops->read_begin(s))
 #define store_read_end(s) ((s)->ops->read_end(s))
+#define store_snapshot_begin(s) ((s)->ops->snapshot_begin(s))
+#define store_snapshot_end(s) ((s)->ops->snapshot_end(s))
 #define store_batch_begin(s) ((s)->ops->batch_begin(s))
 #define store_batch_end(s) ((s)->ops->batch_end(s))
 #define store_realm_create(s, ...) ((s)->ops->realm_create((s), __VA_ARGS__))

@@ -47,6 +47,15 @@ static const char *first_line(const char *msg, char *buf, size_t len)
     return buf;
 }
 
+/* libpq prints the server's notices on stderr, which holds only JSON log
+ * lines: they are dropped (the ones keyhold could meet say "already exists,
+ * skipping" and the like). */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 PGconn *pg_connect(const char *url)
 {
     /* The URL comes last: whatever it sets wins over these defaults. */
@@ -54,8 +63,10 @@ PGconn *pg_connect(const char *url)
                           NULL};
     const char *vals[] = {"5", "keyhold", "UTF8", url, NULL};
     PGconn *db = PQconnectdbParams(keys, vals, 1);
-    if (db && PQstatus(db) == CONNECTION_OK)
+    if (db && PQstatus(db) == CONNECTION_OK) {
+        PQsetNoticeProcessor(db, drop_notice, NULL);
         return db;
+    }
     char buf[256];
     log_fault("connect", "08006", first_line(db ? PQerrorMessage(db) : "out of memory", buf,
                                              sizeof(buf)));
@@ -121,6 +132,7 @@ static void conn_forget(struct pg_conn *c)
     c->tx_depth = 0;
     c->batch = false;
     c->tx_failed = false;
+    c->snapshot = false;
 }
 
 struct pg_conn *pg_conn_get(struct store *s)
@@ -316,6 +328,34 @@ void pg_read_begin(struct store *s)
 void pg_read_end(struct store *s)
 {
     (void)s;
+}
+
+enum kh_status pg_snapshot_begin(struct store *s)
+{
+    struct pg_conn *c = pg_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    if (c->tx_depth) {
+        log_error("store.postgres.error", LOG_STR("op", "snapshot_begin"),
+                  LOG_STR("error", "a snapshot inside a transaction"));
+        return KH_ERR_INTERNAL;
+    }
+    c->tx_failed = false;
+    if (run_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "snapshot"))
+        return KH_ERR_STORE;
+    c->tx_depth = 1;
+    c->snapshot = true;
+    return KH_OK;
+}
+
+void pg_snapshot_end(struct store *s)
+{
+    struct pg_store *st = (struct pg_store *)s;
+    struct pg_conn *c = pthread_getspecific(st->key);
+    if (!c || !c->snapshot)
+        return;
+    c->snapshot = false;
+    (void)pg_tx_end(c, KH_OK, "snapshot"); /* read only: COMMIT or ROLLBACK alike */
 }
 
 static struct pg_stmt batch_lock = PG_STMT("SELECT pg_advisory_xact_lock($1::bigint)");

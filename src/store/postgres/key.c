@@ -7,16 +7,13 @@ static struct pg_stmt key_insert = PG_STMT(
     "retire_at) VALUES ($1, $2, $3, $4, $5, $6, $7)");
 static struct pg_stmt key_update = PG_STMT(
     "UPDATE signing_keys SET active_from = $2, retire_at = $3 WHERE kid = $1");
-/* Newest first. SQLite breaks a tie of created_at (two keys of one second:
- * a rotation right after the realm's creation) by insertion order (rowid);
- * this table has no such column, so the tie goes to the key that looks newer
- * the way a rotation leaves them: the later active_from, then the key not
- * scheduled to retire (a rotation schedules the older ones), then the later
- * retirement; the kid last, only to be deterministic. */
+/* Newest first; a tie of created_at (two keys of one second: a rotation
+ * right after the realm's creation) goes by insertion order (seq), as
+ * SQLite's rowid does. */
 static struct pg_stmt key_list = PG_STMT(
     "SELECT kid, realm_id, alg, private_enc, created_at, active_from, retire_at "
     "FROM signing_keys WHERE realm_id = $1 AND (retire_at = 0 OR retire_at > $2) "
-    "ORDER BY created_at DESC, active_from DESC, retire_at = 0 DESC, retire_at DESC, kid DESC");
+    "ORDER BY created_at DESC, seq DESC");
 
 enum kh_status pg_key_insert(struct store *s, const struct signing_key *k)
 {

@@ -68,6 +68,7 @@ struct pg_conn {
     int tx_depth;                /* 0: autocommit; 1: in BEGIN; more: savepoints inside */
     bool batch;                  /* inside store_batch_begin/end */
     bool tx_failed;              /* a statement of the open transaction failed */
+    bool snapshot;               /* inside store_snapshot_begin/end (tx_depth 1) */
 };
 
 struct pg_store {
@@ -128,6 +129,8 @@ enum kh_status pg_migrate(PGconn *db, const struct migration *m, size_t n);
 enum kh_status pg_ping(struct store *s);
 void pg_read_begin(struct store *s);
 void pg_read_end(struct store *s);
+enum kh_status pg_snapshot_begin(struct store *s);
+void pg_snapshot_end(struct store *s);
 enum kh_status pg_batch_begin(struct store *s);
 enum kh_status pg_batch_end(struct store *s);
 void pg_batch_abort(struct store *s);

@@ -3,11 +3,14 @@
 
 const struct store_ops store_postgres_ops = {
     .name = "postgres",
+    .batches = false,
     .open = pg_store_open,
     .close = pg_store_close,
     .ping = pg_ping,
     .read_begin = pg_read_begin,
     .read_end = pg_read_end,
+    .snapshot_begin = pg_snapshot_begin,
+    .snapshot_end = pg_snapshot_end,
     .batch_begin = pg_batch_begin,
     .batch_end = pg_batch_end,
     .realm_create = pg_realm_create,

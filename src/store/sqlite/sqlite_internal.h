@@ -199,6 +199,7 @@ void *sqlite_arr_grow(struct arena *a, void *v, size_t n, size_t *cap, size_t el
 enum kh_status sqlite_ping(struct store *s);
 void sqlite_read_begin(struct store *s);
 void sqlite_read_end(struct store *s);
+enum kh_status sqlite_snapshot_begin(struct store *s);
 enum kh_status sqlite_batch_begin(struct store *s);
 enum kh_status sqlite_batch_end(struct store *s);
 void sqlite_batch_abort(struct store *s);

@@ -12,6 +12,14 @@ enum kh_status sqlite_ping(struct store *s)
     return rc;
 }
 
+/* A read transaction is a snapshot in SQLite (WAL). */
+enum kh_status sqlite_snapshot_begin(struct store *s)
+{
+    sqlite_read_begin(s);
+    struct sqlite_conn *c = sqlite_conn_get(s);
+    return c && c->snapshot ? KH_OK : KH_ERR_STORE;
+}
+
 const struct store_ops store_sqlite_ops = {
     .name = "sqlite",
     .batches = true,
@@ -20,6 +28,8 @@ const struct store_ops store_sqlite_ops = {
     .ping = sqlite_ping,
     .read_begin = sqlite_read_begin,
     .read_end = sqlite_read_end,
+    .snapshot_begin = sqlite_snapshot_begin,
+    .snapshot_end = sqlite_read_end,
     .batch_begin = sqlite_batch_begin,
     .batch_end = sqlite_batch_end,
     .realm_create = sqlite_realm_create,

@@ -1,12 +1,14 @@
-/* test_audit.c - the audit log: the chain's bytes, the SQLite store ops, the
+/* test_audit.c - the audit log: the chain's bytes, the store ops, the
  * writer thread, the retention purge and its checkpoint, and verification of
- * every kind of tampering. Every test gets a fresh database under /tmp. */
+ * every kind of tampering. Every test gets a fresh database: a SQLite file
+ * under /tmp, then (with KEYHOLD_TEST_PG) PostgreSQL (store/backend.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +21,13 @@
 #include "audit/verify.h"
 #include "core/clock.h"
 #include "core/hash.h"
+#include "store/backend.h"
 
 static const uint8_t MASTER[AEAD_KEY_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 static const uint8_t ZERO[SHA256_LEN];
 
 struct fixture {
-    char dir[64];
-    char path[96];
+    struct backend_fixture b;
     struct store *s;
     int64_t realm, other;
 };
@@ -43,11 +45,10 @@ static int64_t make_realm(struct store *s, const char *name)
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/kh_audit_XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f)
         return -1;
-    snprintf(f->path, sizeof f->path, "%s/keyhold.db", f->dir);
-    if (store_open(f->path, &f->s))
+    *state = f;
+    if (backend_open(&f->b, &f->s))
         return -1;
     f->realm = make_realm(f->s, "r1");
     f->other = make_realm(f->s, "r2");
@@ -59,27 +60,36 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     store_close(f->s);
-    char p[128];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
+    backend_cleanup(&f->b);
     free(f);
     return 0;
 }
 
-/* Runs one SQL statement on the database file, as an attacker would. */
-static void tamper(struct fixture *f, const char *sql)
+/* Runs SQL statements on the database, as an attacker would: sqlite_sql on
+ * SQLite's file, pg_sql (NULL: the same) on PostgreSQL. */
+static void tamper_sql(struct fixture *f, const char *sqlite_sql, const char *pg_sql)
 {
+    if (backend_is_postgres()) {
+        PGconn *db = PQconnectdb(f->b.url);
+        PGresult *r = PQexec(db, pg_sql ? pg_sql : sqlite_sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("tamper: %s", PQerrorMessage(db));
+        PQclear(r);
+        PQfinish(db);
+        return;
+    }
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->b.path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     char *err = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+    if (sqlite3_exec(db, sqlite_sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("tamper: %s", err);
     sqlite3_close(db);
+}
+
+static void tamper(struct fixture *f, const char *sql)
+{
+    tamper_sql(f, sql, NULL);
 }
 
 /* Records n events of realm_id through the writer, `at` each, and flushes. */
@@ -137,6 +147,17 @@ static void test_hash_bytes(void **state)
     assert_memory_not_equal(got, want, SHA256_LEN);
 }
 
+/* A store-level link from head h of realm_id: the next event, typed type. */
+static struct audit_entry next_event(int64_t realm_id, const struct audit_head *h,
+                                     const char *type)
+{
+    struct audit_entry e = {.realm_id = realm_id, .seq = (h->found ? h->seq : h->max_seq) + 1,
+                            .at = 10, .type = type, .outcome = "ok"};
+    memcpy(e.prev_hash, h->hash, SHA256_LEN);
+    assert_int_equal(audit_chain_hash(&e, e.hash), KH_OK);
+    return e;
+}
+
 static void test_append_head_conflict(void **state)
 {
     struct fixture *f = *state;
@@ -165,17 +186,53 @@ static void test_append_head_conflict(void **state)
     assert_int_equal(store_audit_append(f->s, &stale, 1), KH_ERR_CONFLICT);
     memset(stale.prev_hash, 0, SHA256_LEN); /* nor one that saw no head at all */
     assert_int_equal(store_audit_append(f->s, &stale, 1), KH_ERR_CONFLICT);
+    /* one transaction for several realms: the other realm's first event,
+     * right on its own, is not kept when this realm's is stale */
+    struct audit_entry two[2] = {
+        {.realm_id = f->other, .seq = 1, .at = 12, .type = "d", .outcome = "ok"},
+        stale,
+    };
+    assert_int_equal(audit_chain_hash(&two[0], two[0].hash), KH_OK);
+    assert_int_equal(store_audit_append(f->s, two, 2), KH_ERR_CONFLICT);
+    assert_int_equal(store_audit_head(f->s, f->other, &h), KH_OK);
+    assert_false(h.found);
+    assert_int_equal(h.max_seq, 0);
+    /* linked right, both realms move at once */
+    two[1] = (struct audit_entry){.realm_id = f->realm, .seq = 3, .at = 12, .type = "c",
+                                  .outcome = "ok"};
+    memcpy(two[1].prev_hash, e[1].hash, SHA256_LEN);
+    assert_int_equal(audit_chain_hash(&two[1], two[1].hash), KH_OK);
+    assert_int_equal(store_audit_append(f->s, two, 2), KH_OK);
+    assert_true(two[0].id > e[1].id && two[1].id > two[0].id);
+    assert_int_equal(store_audit_head(f->s, f->other, &h), KH_OK);
+    assert_true(h.found);
+    assert_int_equal(h.last_id, two[0].id);
+    assert_int_equal(store_audit_head(f->s, f->realm, &h), KH_OK);
+    assert_int_equal(h.seq, 3);
+    assert_int_equal(h.last_id, two[1].id);
+    assert_memory_equal(h.hash, two[1].hash, SHA256_LEN);
     struct arena a;
     arena_init(&a);
     struct audit_entry *ev;
     size_t n;
     struct audit_query q = {.realm_id = f->realm, .limit = 10};
     assert_int_equal(store_audit_list(f->s, &a, &q, &ev, &n), KH_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 3);
     assert_string_equal(ev[1].type, "b");
     assert_null(ev[1].actor);
     assert_memory_equal(ev[1].prev_hash, e[0].hash, SHA256_LEN);
+    assert_int_equal(ev[2].id, two[1].id);
+    assert_memory_equal(ev[2].hash, two[1].hash, SHA256_LEN);
     arena_free(&a);
+    /* inside a batch a conflict fails that append alone */
+    assert_int_equal(store_batch_begin(f->s), KH_OK);
+    assert_int_equal(store_audit_append(f->s, &stale, 1), KH_ERR_CONFLICT);
+    struct audit_entry next = next_event(f->realm, &h, "e");
+    assert_int_equal(store_audit_append(f->s, &next, 1), KH_OK);
+    assert_int_equal(store_batch_end(f->s), KH_OK);
+    assert_int_equal(store_audit_head(f->s, f->realm, &h), KH_OK);
+    assert_int_equal(h.seq, 4);
+    assert_int_equal(h.last_id, next.id);
 }
 
 static void test_list_filters(void **state)
@@ -257,6 +314,54 @@ static void test_writer_chains(void **state)
     assert_int_equal(v.checked, 1000);
 }
 
+/* Two keyhold instances on one database (two store_open calls, each with
+ * its own audit writer) append to the same realms: in turn, then both at
+ * once. The one that finds the head moved by the other links its events
+ * again on the new head; every link is checked by `audit verify`. */
+static void test_two_instances(void **state)
+{
+    struct fixture *f = *state;
+    struct store *s2;
+    assert_int_equal(store_open(f->b.url, &s2), KH_OK);
+    /* the store refuses the second of two appends from one head */
+    struct audit_head h1, h2;
+    assert_int_equal(store_audit_head(f->s, f->realm, &h1), KH_OK);
+    assert_int_equal(store_audit_head(s2, f->realm, &h2), KH_OK);
+    struct audit_entry e1 = next_event(f->realm, &h1, "one"), e2 = next_event(f->realm, &h2, "two");
+    assert_int_equal(store_audit_append(f->s, &e1, 1), KH_OK);
+    assert_int_equal(store_audit_append(s2, &e2, 1), KH_ERR_CONFLICT);
+    assert_int_equal(store_audit_head(s2, f->realm, &h2), KH_OK);
+    e2 = next_event(f->realm, &h2, "two");
+    assert_int_equal(store_audit_append(s2, &e2, 1), KH_OK);
+    assert_int_equal(e2.seq, 2);
+
+    struct audit *au[2];
+    assert_int_equal(audit_open(f->s, &au[0]), KH_OK);
+    assert_int_equal(audit_open(s2, &au[1]), KH_OK);
+    for (int i = 0; i < 40; i++) { /* in turn: each continues the other's head */
+        audit_record(au[i % 2], &(struct audit_event){.realm_id = f->realm,
+                                                      .type = AUDIT_TOKEN_ISSUED,
+                                                      .actor = i % 2 ? "two" : "one"});
+        assert_int_equal(audit_flush(au[i % 2]), KH_OK);
+    }
+    for (int i = 0; i < 2000; i++) /* at once, batches of both realms racing */
+        audit_record(au[i % 2], &(struct audit_event){.realm_id = i % 3 ? f->realm : f->other,
+                                                      .type = AUDIT_TOKEN_ISSUED,
+                                                      .actor = i % 2 ? "two" : "one"});
+    assert_int_equal(audit_flush(au[0]), KH_OK);
+    assert_int_equal(audit_flush(au[1]), KH_OK);
+    audit_close(au[0]);
+    audit_close(au[1]);
+    store_close(s2);
+    struct audit_verdict v = verify(f, f->realm);
+    assert_int_equal(v.broken, AUDIT_INTACT);
+    assert_int_equal(v.checked, 2 + 40 + 1333);
+    assert_int_equal(v.head.seq, 2 + 40 + 1333);
+    v = verify(f, f->other);
+    assert_int_equal(v.broken, AUDIT_INTACT);
+    assert_int_equal(v.checked, 667);
+}
+
 /* Long fields are cut at a character boundary; an event without a realm is
  * logged, not stored. */
 static void test_record_fields(void **state)
@@ -270,6 +375,10 @@ static void test_record_fields(void **state)
     assert_int_equal(audit_open(f->s, &au), KH_OK);
     audit_record(au, &(struct audit_event){.realm_id = f->realm, .type = "x", .detail = big});
     audit_record(au, &(struct audit_event){.realm_id = 0, .type = "nowhere"});
+    /* what is special to SQL, array or JSON literals is kept as it came */
+    audit_record(au, &(struct audit_event){.realm_id = f->realm, .type = "y", .actor = "NULL",
+                                           .target = "", .client_id = "{a,b}",
+                                           .detail = "say \"hi\", C:\\x 'q'\n\xc3\xa9 $1"});
     assert_int_equal(audit_flush(au), KH_OK);
     audit_close(au);
     free(big);
@@ -279,9 +388,15 @@ static void test_record_fields(void **state)
     size_t n;
     struct audit_query q = {.realm_id = f->realm, .limit = 10};
     assert_int_equal(store_audit_list(f->s, &a, &q, &ev, &n), KH_OK);
-    assert_int_equal(n, 1);
+    assert_int_equal(n, 2);
     assert_int_equal(strlen(ev[0].detail), AUDIT_FIELD_MAX - 1);
+    assert_string_equal(ev[1].actor, "NULL");
+    assert_string_equal(ev[1].target, "");
+    assert_string_equal(ev[1].client_id, "{a,b}");
+    assert_null(ev[1].ip);
+    assert_string_equal(ev[1].detail, "say \"hi\", C:\\x 'q'\n\xc3\xa9 $1");
     arena_free(&a);
+    assert_int_equal(verify(f, f->realm).broken, AUDIT_INTACT);
     q.realm_id = 0;
     assert_int_equal(store_audit_list(f->s, &a, &q, &ev, &n), KH_OK);
     assert_int_equal(n, 0);
@@ -304,7 +419,8 @@ static void test_detects_rehashed_edit(void **state)
     struct fixture *f = *state;
     record(f->s, f->realm, 10, 0);
     /* the attacker rewrites event 4's hash too: event 5 no longer links */
-    tamper(f, "UPDATE audit_events SET hash = zeroblob(32) WHERE seq = 4");
+    tamper_sql(f, "UPDATE audit_events SET hash = zeroblob(32) WHERE seq = 4",
+               "UPDATE audit_events SET hash = decode(repeat('00', 32), 'hex') WHERE seq = 4");
     struct audit_verdict v = verify(f, f->realm);
     assert_int_equal(v.broken, AUDIT_EDITED); /* its own hash no longer matches */
     assert_int_equal(v.seq, 4);
@@ -424,12 +540,15 @@ static void test_purge_conflict(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest plain[] = {
         cmocka_unit_test(test_hash_bytes),
         cmocka_unit_test(test_since_parse),
+    };
+    const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_head_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_chains, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detects_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detects_rehashed_edit, setup, teardown),
@@ -439,5 +558,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge_refuses_broken_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_conflict, setup, teardown),
     };
-    return cmocka_run_group_tests_name("audit", tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("audit", plain, NULL, NULL);
+    return failed + BACKEND_RUN("audit_store", tests);
 }

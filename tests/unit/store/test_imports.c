@@ -1,6 +1,7 @@
 /* test_imports.c - the import records of the store (migration 0006):
- * round trip with errors, realms kept apart, unknown ids, a taken id, and a
- * record inside a batch that is rolled back leaves nothing. */
+ * round trip with errors, realms kept apart, unknown ids, a taken id, a
+ * record inside a batch that is rolled back leaves nothing, and a taken id
+ * inside a batch fails that insert alone. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -145,12 +146,42 @@ static void test_in_batch(void **state)
     arena_free(&a);
 }
 
+static void test_conflict_in_batch(void **state)
+{
+    struct fixture *f = *state;
+    struct arena a;
+    arena_init(&a);
+    /* text that array and SQL literals treat specially comes back as it went */
+    static const struct import_record_error odd[] = {
+        {1, "a\"b", "x\\y, {z} 'q' NULL"},
+        {2, "NULL", ""},
+    };
+    struct import_record first = record(f->main_id, "66666666-6666-4666-8666-666666666666");
+    struct import_record again = record(f->main_id, first.id);
+    struct import_record next = record(f->main_id, "77777777-7777-4777-8777-777777777777"), out;
+    next.errors = odd;
+    assert_int_equal(store_batch_begin(f->s), KH_OK);
+    assert_int_equal(store_import_insert(f->s, &first), KH_OK);
+    assert_int_equal(store_import_insert(f->s, &again), KH_ERR_CONFLICT);
+    assert_int_equal(store_import_insert(f->s, &next), KH_OK);
+    assert_int_equal(store_batch_end(f->s), KH_OK);
+    assert_int_equal(store_import_get(f->s, &a, f->main_id, first.id, &out), KH_OK);
+    assert_int_equal(store_import_get(f->s, &a, f->main_id, next.id, &out), KH_OK);
+    assert_int_equal(out.n_errors, 2);
+    assert_string_equal(out.errors[0].field, odd[0].field);
+    assert_string_equal(out.errors[0].message, odd[0].message);
+    assert_string_equal(out.errors[1].field, "NULL");
+    assert_string_equal(out.errors[1].message, "");
+    arena_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realms_apart_and_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_in_batch, setup, teardown),
     };
     return BACKEND_RUN("store_imports", tests);
 }

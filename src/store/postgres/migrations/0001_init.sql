@@ -128,7 +128,9 @@ CREATE TABLE signing_keys (
     private_enc BYTEA NOT NULL,
     created_at BIGINT NOT NULL,
     active_from BIGINT NOT NULL,
-    retire_at BIGINT NOT NULL DEFAULT 0
+    retire_at BIGINT NOT NULL DEFAULT 0,
+    -- insertion order, SQLite's rowid: the newer of two keys made in one second
+    seq BIGSERIAL NOT NULL
 );
 CREATE INDEX signing_keys_realm ON signing_keys(realm_id, created_at);
 
