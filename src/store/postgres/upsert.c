@@ -12,9 +12,9 @@
 
 #define USERNAME_MAX 255
 
-/* Creates the session's table of seen usernames, or empties it. A DO block,
- * because CREATE TABLE IF NOT EXISTS would send a NOTICE ("already exists")
- * that libpq prints on stderr on every import but a connection's first. A
+/* Creates the session's table of seen usernames, or empties it: one round
+ * trip (a DO block), where CREATE TABLE IF NOT EXISTS then DELETE would be
+ * two, the first with a NOTICE on every import but a connection's first. A
  * rolled-back transaction takes a table it created with it: the next begin
  * creates it again (and statements prepared on the old one are planned
  * again by the server). */
