@@ -67,7 +67,7 @@ struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct are
         return bad;
     }
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     if (!c.enabled)
         return bad;
     if (!c.confidential) {
@@ -80,7 +80,7 @@ struct oauth_outcome oauth_client_authenticate(const struct oauth *o, struct are
         return bad;
     bool store_failed = false;
     if (!secret_ok(o, realm, &c, client_secret, remote_ip, now, &store_failed))
-        return store_failed ? OUTCOME(OAUTH_SERVER_ERROR, "The store is not available") : bad;
+        return store_failed ? OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available") : bad;
     *out = c;
     return OUTCOME_OK;
 }

@@ -33,12 +33,12 @@ struct oauth_outcome grant_user_subject(struct grant_ctx *g, const char *user_id
     if (rc == KH_ERR_NOTFOUND)
         return OUTCOME(OAUTH_INVALID_GRANT, "The user no longer exists");
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     if (!u->enabled)
         return OUTCOME(OAUTH_INVALID_GRANT, "Account disabled");
     struct access access;
     if (store_user_access(g->o->store, g->a, g->req->realm->id, u->id, &access))
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     out->sub = u->id;
     out->user = u;
     out->access = access;
@@ -173,7 +173,7 @@ static struct oauth_outcome issue_opaque(struct grant_ctx *g, const struct issue
     };
     secret_hash(t, SECRET_LEN, row.hash);
     if (store_access_insert(g->o->store, &row))
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     *out = t;
     return OUTCOME_OK;
 }
@@ -262,7 +262,7 @@ struct oauth_outcome grant_start_session(struct grant_ctx *g, const char *user_i
     struct refresh_token row;
     grant_new_refresh(g, &sess, scope, &refresh, &row);
     if (store_session_start(g->o->store, &sess, &row))
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     g->resp->refresh_token = refresh;
     g->resp->refresh_expires_in = lifetime_refresh_expires_in(offline, row.expires_at, g->now);
     return OUTCOME_OK;

@@ -17,7 +17,7 @@ static struct oauth_outcome describe_access(const struct oauth *o, struct arena 
     if (rc == KH_ERR_DENIED)
         return OUTCOME_OK;
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The token cannot be checked now");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The token cannot be checked now");
     if (strcmp(b.client_id, client->client_id) != 0)
         return OUTCOME_OK;
     *out = (struct introspection){
@@ -46,7 +46,7 @@ static struct oauth_outcome describe_refresh(const struct oauth *o, struct arena
     if (rc == KH_ERR_DENIED)
         return OUTCOME_OK;
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     struct lifetimes life;
     lifetime_effective(req->realm, client, &life);
     if (strcmp(rt.client_id, client->client_id) != 0 ||
@@ -59,7 +59,7 @@ static struct oauth_outcome describe_refresh(const struct oauth *o, struct arena
         if (rc == KH_ERR_NOTFOUND)
             return OUTCOME_OK;
         if (rc)
-            return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+            return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
         username = u.username;
     }
     *out = (struct introspection){

@@ -6,7 +6,7 @@
 #include "oauth/grant.h"
 #include "oauth/tokenref.h"
 
-static const struct oauth_outcome UNAVAILABLE = {OAUTH_SERVER_ERROR, "The store is not available"};
+static const struct oauth_outcome UNAVAILABLE = {OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available"};
 
 /* A refresh token takes its whole session with it (RFC 7009 §2.1: the grant
  * it belongs to), and with the session every access token bound to it. */

@@ -316,13 +316,16 @@ class Client:
 class KeyholdServer:
     """One `keyhold serve` process plus a runner for the CLI on the same database."""
 
-    def __init__(self, workdir, env=None, name="server", db=None):
-        """db: a postgres:// URL, or None for a SQLite file keyhold.db in workdir."""
+    def __init__(self, workdir, env=None, name="server", db=None, public_url=None):
+        """db: a postgres:// URL, or None for a SQLite file keyhold.db in workdir.
+        public_url: the issuer's base URL (default: this server's own), the same for
+        every instance of one deployment."""
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db = db if db is not None else self.workdir / "keyhold.db"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.public_url = public_url or self.base
         self.name = name
         self.env = clean_env()
         self.env.update(env if env is not None else {
@@ -347,7 +350,7 @@ class KeyholdServer:
         self.stdout_path = self.workdir / f"{self.name}.{self.starts}.stdout"
         self.stderr_path = self.workdir / f"{self.name}.{self.starts}.stderr"
         options = {"LISTEN": f"127.0.0.1:{self.port}", "DB": str(self.db),
-                   "PUBLIC_URL": self.base}
+                   "PUBLIC_URL": self.public_url}
         argv, env = [BIN, "serve"], dict(self.env)
         for name, value in options.items():
             if options_from_env:
@@ -542,7 +545,7 @@ class KeyholdServer:
     # -- HTTP ------------------------------------------------------------------------------
 
     def issuer(self, realm="main"):
-        return f"{self.base}/realms/{realm}"
+        return f"{self.public_url}/realms/{realm}"
 
     def token_url(self, realm="main"):
         """The realm's token endpoint; realm=None means the short alias /connect/token."""

@@ -22,6 +22,7 @@ from conftest import (HTTP_TIMEOUT, REPO, KeyholdServer, describe, expect_error,
                       unique, wait_until)
 
 PASSWORD = "Several-instances-pw"
+PUBLIC_URL = "http://keyhold.test"   # one issuer for every instance, as behind nginx
 KEYRING_REFRESH_SECONDS = 5       # src/oauth/keyring.h
 INSTANCES = 3
 
@@ -31,7 +32,7 @@ def cluster(tmp_path_factory):
     """Three instances on one fresh PostgreSQL database, started one after the other."""
     url = pg_new_database()
     root = tmp_path_factory.mktemp("cluster")
-    nodes = [KeyholdServer(root / f"node{i}", name=f"node{i}", db=url)
+    nodes = [KeyholdServer(root / f"node{i}", name=f"node{i}", db=url, public_url=PUBLIC_URL)
              for i in range(INSTANCES)]
     try:
         for node in nodes:
@@ -59,7 +60,8 @@ def test_started_together_on_an_empty_database(tmp_path):
     """Instances started at once on an empty database: migrations run once (advisory
     lock) and the default realm is bootstrapped once."""
     url = pg_new_database()
-    nodes = [KeyholdServer(tmp_path / f"n{i}", name=f"n{i}", db=url) for i in range(3)]
+    nodes = [KeyholdServer(tmp_path / f"n{i}", name=f"n{i}", db=url, public_url=PUBLIC_URL)
+             for i in range(3)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(lambda n: n.start(), nodes))
     try:
@@ -188,8 +190,15 @@ def test_nginx_in_front_spreads_grants_over_every_instance(cluster, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: requests.get(base + "/readyz", timeout=2).status_code == 200, 10,
-                   "nginx answering", detail=lambda: tail(tmp_path / "error.log"))
+
+        def up():
+            try:
+                return requests.get(base + "/readyz", timeout=2).status_code == 200
+            except requests.RequestException:
+                return proc.poll() is not None and pytest.fail(
+                    f"nginx exited: {proc.stderr.read()}\n{tail(tmp_path / 'error.log')}")
+
+        wait_until(up, 10, "nginx answering", detail=lambda: tail(tmp_path / "error.log"))
         _, client = user_and_client(cluster[0], grants=("client_credentials",))
         before = [n.stderr().count('"token.issued"') for n in cluster]
         url = base + "/realms/main/protocol/openid-connect/token"

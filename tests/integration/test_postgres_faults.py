@@ -11,9 +11,12 @@ realm's reuse grace (--refresh-reuse-grace, set here to 10 s) accepts once inste
 revoking the family as a replay. The README recommends a grace for this reason."""
 
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -36,12 +39,16 @@ def pg(*args):
 def own_pg(tmp_path_factory):
     if not os.path.exists("/usr/lib/postgresql") and not REQUIRE_PG:
         pytest.skip("PostgreSQL is not installed")
-    folder = tmp_path_factory.mktemp("pgfault") / "pg"
-    url = pg("start", folder)
+    # Right under /tmp: as root the server runs as `postgres`, which must reach the
+    # folder (pytest's own folders are private to root).
+    folder = Path(tempfile.mkdtemp(prefix="kh_pgfault_"))
+    folder.chmod(0o755)
+    url = pg("start", folder / "pg")
     try:
-        yield folder, url
+        yield folder / "pg", url
     finally:
-        pg("stop", folder)
+        pg("stop", folder / "pg")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def ready(node):
@@ -84,7 +91,8 @@ class Load(threading.Thread):
 
 def test_database_stopped_and_back(own_pg, tmp_path):
     folder, url = own_pg
-    nodes = [KeyholdServer(tmp_path / f"n{i}", name=f"n{i}", db=url) for i in range(2)]
+    nodes = [KeyholdServer(tmp_path / f"n{i}", name=f"n{i}", db=url,
+                           public_url="http://keyhold.test") for i in range(2)]
     for node in nodes:
         node.start()
     a = nodes[0]

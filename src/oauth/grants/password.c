@@ -22,7 +22,7 @@ static struct oauth_outcome check_credentials(struct grant_ctx *g, struct user *
     bool locked = false;
     if (lockout_check(g->o, g->req->realm, LOCKOUT_LOGIN, username, g->req->remote_ip,
                       g->client->client_id, g->now, &attempt, &locked))
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     struct user u;
     enum kh_status rc = store_user_find_by_name(g->o->store, g->a, g->req->realm->id, username, &u);
     if (rc == KH_ERR_NOTFOUND || (!rc && locked)) {
@@ -31,7 +31,7 @@ static struct oauth_outcome check_credentials(struct grant_ctx *g, struct user *
         return BAD_CREDENTIALS;
     }
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     bool ok = password_verify(u.password_hash, password, n) == KH_OK;
     lockout_record(&attempt, ok, true);
     if (!ok)

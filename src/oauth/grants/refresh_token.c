@@ -26,7 +26,7 @@ static struct oauth_outcome find_token(struct grant_ctx *g, struct refresh_token
     if (rc == KH_ERR_NOTFOUND)
         return INVALID;
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     if (out->realm_id != g->req->realm->id)
         return INVALID;
     return OUTCOME_OK;
@@ -91,7 +91,7 @@ static struct oauth_outcome run(struct grant_ctx *g)
      * the work when it cannot succeed. */
     if (rt.used_at && !lifetime_may_retry(rt.used_at, rt.retried, g->life.refresh_grace, g->now)) {
         if (store_session_revoke(g->o->store, rt.session_id, g->now))
-            return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+            return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
         report_reuse(g, &rt, "a rotated refresh token was presented again");
         return INVALID;
     }
@@ -129,7 +129,7 @@ static struct oauth_outcome run(struct grant_ctx *g)
     if (rc == KH_ERR_NOTFOUND)
         return INVALID;
     if (rc)
-        return OUTCOME(OAUTH_SERVER_ERROR, "The store is not available");
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     g->resp->refresh_token = refresh;
     g->resp->refresh_expires_in =
         lifetime_refresh_expires_in(next.offline, next.expires_at, g->now);
