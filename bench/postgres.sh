@@ -14,12 +14,13 @@ DURATION=${DURATION:-10s}; CONNS=${CONNS:-64}; THREADS=${THREADS:-1}; PORT=${POR
 KEYHOLD=${KEYHOLD:-build/keyhold}
 command -v wrk >/dev/null || { echo "bench: wrk is missing (sh tools/deps.sh bench)" >&2; exit 1; }
 DIR=$(mktemp -d /tmp/keyhold-pgbench.XXXXXX)
+chmod 755 "$DIR" # as root, PostgreSQL runs as postgres and must reach $DIR/pg
 PIDS=""
 cleanup() {
     for p in $PIDS; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     sh tools/pg.sh stop "$DIR/pg"
-    rm -rf "$DIR"
+    [ -n "${KEEP:-}" ] || rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
 
@@ -37,12 +38,14 @@ SECRET=$("$KEYHOLD" client create bench-es256 bench-client \
          sed 's/.*"client_secret":"\([^"]*\)".*/\1/')
 AUTH="Basic $(printf 'bench-client:%s' "$SECRET" | base64 -w0)"
 
-start_instance() { # N -> its base URL; the instance logs into $DIR
+# start_instance N: sets BASE to its URL (not in a subshell: PIDS must keep its pid)
+start_instance() {
     port=$((PORT + $1))
     "$KEYHOLD" serve --listen 127.0.0.1:$port >"$DIR/out.$1.log" 2>"$DIR/err.$1.log" &
     PIDS="$PIDS $!"
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-    echo "http://127.0.0.1:$port"
+    BASE="http://127.0.0.1:$port"
+    for _ in $(seq 100); do curl -sf "$BASE/readyz" >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "bench: keyhold on port $port did not start:" >&2; tail -5 "$DIR/err.$1.log" >&2; exit 1
 }
 url() { echo "$1/realms/bench-es256/protocol/openid-connect/token"; }
 mint() { # BASE N -> N refresh tokens
@@ -79,7 +82,7 @@ row() {
 "
 }
 
-A=$(start_instance 0)
+start_instance 0; A=$BASE
 wrk_one "$A" "$CONNS" cc.lua "$DIR/cc1"
 wait_wrk
 row "client_credentials ES256, 1 instance" "$DIR/cc1"
@@ -88,7 +91,7 @@ wrk_one "$A" "$CONNS" refresh_rotating.lua "$DIR/rt1" \
 wait_wrk
 row "refresh_token rotating, 1 instance" "$DIR/rt1"
 
-B=$(start_instance 1)
+start_instance 1; B=$BASE
 HALF=$((CONNS / 2))
 wrk_one "$A" "$HALF" cc.lua "$DIR/cc2a"
 wrk_one "$B" "$HALF" cc.lua "$DIR/cc2b"
@@ -108,7 +111,17 @@ sleep 2
 T0=$(date +%s.%N)
 sh tools/pg.sh start "$DIR/pg" >/dev/null
 T1=$(date +%s.%N)
-until granting "$A" && granting "$B"; do sleep 0.01; done
+i=0
+until granting "$A" && granting "$B"; do
+    i=$((i + 1))
+    if [ $i -ge 3000 ]; then
+        echo "bench: no recovery within 30 s; last answers:" >&2
+        curl -s -H "Authorization: $AUTH" -d 'grant_type=client_credentials&scope=api' "$(url "$A")" >&2
+        tail -3 "$DIR/err.0.log" >&2
+        exit 1
+    fi
+    sleep 0.01
+done
 T2=$(date +%s.%N)
 RECOVERY=$(echo "$T0 $T1 $T2" | awk '{printf "PostgreSQL took %.2f s to start; both instances granted again %.2f s after it was up", $2 - $1, $3 - $2}')
 

@@ -93,6 +93,14 @@ def test_database_stopped_and_back(own_pg, tmp_path):
     folder, url = own_pg
     nodes = [KeyholdServer(tmp_path / f"n{i}", name=f"n{i}", db=url,
                            public_url="http://keyhold.test") for i in range(2)]
+    try:
+        run_fault(folder, url, nodes)
+    finally:
+        for node in nodes:
+            node.kill()  # after a failure; run_fault stopped them cleanly otherwise
+
+
+def run_fault(folder, url, nodes):
     for node in nodes:
         node.start()
     a = nodes[0]
