@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ static enum kh_status reserve(struct buf *b, size_t extra)
     size_t cap = b->cap_alloc ? b->cap_alloc : 1024;
     while (cap < need)
         cap *= 2;
-    if (cap > b->max + 1)
+    if (b->max < SIZE_MAX && cap > b->max + 1) /* max + 1 would wrap to 0 */
         cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p)

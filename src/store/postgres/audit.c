@@ -120,37 +120,6 @@ struct columns {
     uint8_t *hashes; /* n prev_hashes, then n hashes */
 };
 
-static enum kh_status array_sep(struct buf *b)
-{
-    return b->len > 1 ? buf_addc(b, ',') : KH_OK; /* after the opening brace: no comma */
-}
-
-/* One element of a text[] literal: NULL, or s in double quotes with its
- * quotes and backslashes escaped (nothing else is special inside quotes). */
-static enum kh_status array_str(struct buf *b, const char *s)
-{
-    enum kh_status rc = array_sep(b);
-    if (rc || !s)
-        return rc ? rc : buf_addstr(b, "NULL");
-    rc = buf_addc(b, '"');
-    while (!rc && *s) {
-        size_t run = strcspn(s, "\"\\");
-        rc = buf_add(b, s, run);
-        s += run;
-        if (!rc && *s) {
-            const char esc[2] = {'\\', *s++};
-            rc = buf_add(b, esc, sizeof esc);
-        }
-    }
-    return rc ? rc : buf_addc(b, '"');
-}
-
-static enum kh_status array_int(struct buf *b, int64_t v)
-{
-    enum kh_status rc = array_sep(b);
-    return rc ? rc : buf_printf(b, "%" PRId64, v);
-}
-
 static void columns_free(struct columns *c)
 {
     for (int k = 0; k < INT_COLS; k++)
@@ -168,9 +137,9 @@ static enum kh_status columns_add(struct columns *c, const struct audit_entry *e
                                   e->ip,   e->outcome, e->detail};
     enum kh_status rc = KH_OK;
     for (int k = 0; k < INT_COLS && !rc; k++)
-        rc = array_int(&c->ints[k], ints[k]);
+        rc = pg_array_int(&c->ints[k], ints[k]);
     for (int k = 0; k < STR_COLS && !rc; k++)
-        rc = array_str(&c->strs[k], strs[k]);
+        rc = pg_array_str(&c->strs[k], strs[k]);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "core/buf.h"
 #include "core/log.h"
 #include "store/postgres/pg_internal.h"
 
@@ -589,4 +590,48 @@ void pg_strings(struct arena *a, const PGresult *r, int col, const char ***out, 
         v[i] = pg_str(a, r, i, col);
     *out = v;
     *n = (size_t)rows;
+}
+
+/* Array literals */
+
+static enum kh_status array_sep(struct buf *b)
+{
+    return b->len > 1 ? buf_addc(b, ',') : KH_OK; /* right after the brace: no comma */
+}
+
+enum kh_status pg_array_str(struct buf *b, const char *s)
+{
+    enum kh_status rc = array_sep(b);
+    if (rc || !s)
+        return rc ? rc : buf_addstr(b, "NULL");
+    rc = buf_addc(b, '"');
+    while (!rc && *s) {
+        size_t run = strcspn(s, "\"\\");
+        rc = buf_add(b, s, run);
+        s += run;
+        if (!rc && *s) {
+            const char esc[2] = {'\\', *s++};
+            rc = buf_add(b, esc, sizeof esc);
+        }
+    }
+    return rc ? rc : buf_addc(b, '"');
+}
+
+enum kh_status pg_array_int(struct buf *b, int64_t v)
+{
+    enum kh_status rc = array_sep(b);
+    return rc ? rc : buf_printf(b, "%" PRId64, v);
+}
+
+const char *pg_text_array(struct arena *a, const char *const *v, size_t n)
+{
+    struct buf b;
+    buf_init(&b, SIZE_MAX);
+    enum kh_status rc = buf_addc(&b, '{');
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = pg_array_str(&b, v[i]);
+    rc = rc ? rc : buf_addc(&b, '}');
+    const char *out = rc ? NULL : arena_strndup(a, b.data, b.len);
+    buf_free(&b);
+    return out;
 }

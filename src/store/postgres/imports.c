@@ -33,31 +33,6 @@ static struct pg_stmt import_get = PG_STMT(
 
 enum { ERROR_COLS = 3 }; /* row, field, message */
 
-static enum kh_status array_sep(struct buf *b)
-{
-    return b->len > 1 ? buf_addc(b, ',') : KH_OK; /* after the opening brace: no comma */
-}
-
-/* One element of a text[] literal: NULL, or s in double quotes with its
- * quotes and backslashes escaped (nothing else is special inside quotes). */
-static enum kh_status array_str(struct buf *b, const char *s)
-{
-    enum kh_status rc = array_sep(b);
-    if (rc || !s)
-        return rc ? rc : buf_addstr(b, "NULL");
-    rc = buf_addc(b, '"');
-    while (!rc && *s) {
-        size_t run = strcspn(s, "\"\\");
-        rc = buf_add(b, s, run);
-        s += run;
-        if (!rc && *s) {
-            const char esc[2] = {'\\', *s++};
-            rc = buf_add(b, esc, sizeof esc);
-        }
-    }
-    return rc ? rc : buf_addc(b, '"');
-}
-
 /* The errors of r as the array literals of $14..$16 (buf_free them in any
  * case). */
 static enum kh_status error_arrays(const struct import_record *r, struct buf cols[ERROR_COLS])
@@ -69,10 +44,9 @@ static enum kh_status error_arrays(const struct import_record *r, struct buf col
     }
     for (size_t i = 0; i < r->n_errors && !rc; i++) {
         const struct import_record_error *e = &r->errors[i];
-        rc = array_sep(&cols[0]);
-        rc = rc ? rc : buf_printf(&cols[0], "%" PRId64, e->row);
-        rc = rc ? rc : array_str(&cols[1], e->field);
-        rc = rc ? rc : array_str(&cols[2], e->message);
+        rc = pg_array_int(&cols[0], e->row);
+        rc = rc ? rc : pg_array_str(&cols[1], e->field);
+        rc = rc ? rc : pg_array_str(&cols[2], e->message);
     }
     for (int k = 0; k < ERROR_COLS && !rc; k++)
         rc = buf_addc(&cols[k], '}');

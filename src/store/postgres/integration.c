@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/buf.h"
 #include "store/postgres/client_rows.h"
 
 /* After the client's columns, its owner's username and enabled. */
@@ -73,49 +74,23 @@ enum kh_status pg_integration_delete(struct store *s, int64_t realm_id, const ch
                                 "integration_delete");
 }
 
-/* The uses' realm ids (times false) or times (true) as an array literal,
- * "{1,2,3}"; NULL when out of memory. n > 0. */
-static char *int_array(const struct client_use *uses, size_t n, bool times)
+/* The uses' realm ids, client ids and times as the array literals of the
+ * statement's $1..$3. */
+static enum kh_status use_arrays(const struct client_use *uses, size_t n, struct buf cols[3])
 {
-    size_t cap = n * 21 + 2; /* 20 characters for any int64, and a comma */
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    size_t len = 0;
-    buf[len++] = '{';
-    for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "%" PRId64 ",",
-                                times ? uses[i].at : uses[i].realm_id);
-    buf[len - 1] = '}'; /* over the last comma */
-    buf[len] = '\0';
-    return buf;
-}
-
-/* The uses' client ids as an array literal of quoted elements, '"' and '\\'
- * escaped: {"a","b\"c"}; NULL when out of memory. n > 0. */
-static char *text_array(const struct client_use *uses, size_t n)
-{
-    size_t cap = 2;
-    for (size_t i = 0; i < n; i++)
-        cap += 2 * strlen(uses[i].client_id) + 3;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    size_t len = 0;
-    buf[len++] = '{';
-    for (size_t i = 0; i < n; i++) {
-        buf[len++] = '"';
-        for (const char *ch = uses[i].client_id; *ch; ch++) {
-            if (*ch == '"' || *ch == '\\')
-                buf[len++] = '\\';
-            buf[len++] = *ch;
-        }
-        buf[len++] = '"';
-        buf[len++] = ',';
+    enum kh_status rc = KH_OK;
+    for (int k = 0; k < 3; k++) {
+        buf_init(&cols[k], SIZE_MAX);
+        rc = rc ? rc : buf_addc(&cols[k], '{');
     }
-    buf[len - 1] = '}';
-    buf[len] = '\0';
-    return buf;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = pg_array_int(&cols[0], uses[i].realm_id);
+        rc = rc ? rc : pg_array_str(&cols[1], uses[i].client_id);
+        rc = rc ? rc : pg_array_int(&cols[2], uses[i].at);
+    }
+    for (int k = 0; k < 3 && !rc; k++)
+        rc = buf_addc(&cols[k], '}');
+    return rc;
 }
 
 enum kh_status pg_client_touch(struct store *s, const struct client_use *uses, size_t n,
@@ -126,20 +101,17 @@ enum kh_status pg_client_touch(struct store *s, const struct client_use *uses, s
     struct pg_conn *c = pg_conn_get(s);
     if (!c)
         return KH_ERR_STORE;
-    char *realms = int_array(uses, n, false);
-    char *ids = text_array(uses, n);
-    char *ats = int_array(uses, n, true);
-    enum kh_status rc = KH_ERR_NOMEM;
-    if (realms && ids && ats) {
+    struct buf cols[3];
+    enum kh_status rc = use_arrays(uses, n, cols);
+    if (!rc) {
         struct pg_params p = {0};
-        pg_p_str(&p, realms);
-        pg_p_str(&p, ids);
-        pg_p_str(&p, ats);
+        pg_p_str(&p, cols[0].data);
+        pg_p_str(&p, cols[1].data);
+        pg_p_str(&p, cols[2].data);
         pg_p_int(&p, min_interval);
         rc = pg_exec(c, &client_touch, &p, "client_touch", NULL);
     }
-    free(realms);
-    free(ids);
-    free(ats);
+    for (int k = 0; k < 3; k++)
+        buf_free(&cols[k]);
     return rc;
 }

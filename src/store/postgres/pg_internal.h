@@ -117,6 +117,17 @@ const char *pg_str(struct arena *a, const PGresult *r, int row, int col);
 bool pg_bytes(const PGresult *r, int row, int col, uint8_t *out, size_t n);
 /* A BYTEA of any length, copied into the arena; NULL for NULL. */
 const uint8_t *pg_bytes_dup(struct arena *a, const PGresult *r, int row, int col, size_t *len);
+/* Array literals, for a statement that takes any number of values in one
+ * parameter (`= ANY($1::text[])`, `unnest($1::bigint[])`). The buf holds
+ * "{" before the first element; the caller appends "}". pg_array_str quotes
+ * every element with " and \\ escaped (NULL: the NULL element), so that no
+ * value reads as anything but itself. */
+struct buf;
+enum kh_status pg_array_str(struct buf *b, const char *s);
+enum kh_status pg_array_int(struct buf *b, int64_t v);
+/* v[0..n) as a text[] literal in the arena; NULL when out of memory. */
+const char *pg_text_array(struct arena *a, const char *const *v, size_t n);
+
 /* Column col of every row, as strings in the arena. */
 void pg_strings(struct arena *a, const PGresult *r, int col, const char ***out, size_t *n);
 

@@ -7,7 +7,6 @@
  * and transactional, so that a rolled-back call or batch forgets its marks
  * with its rows. */
 #include <string.h>
-#include "store/postgres/pg_array.h"
 #include "store/postgres/pg_internal.h"
 
 #define USERNAME_MAX 255

@@ -9,7 +9,6 @@
  * username or id is a unique violation raised by the INSERT itself
  * (KH_ERR_CONFLICT), before any foreign key is checked. */
 #include <stdlib.h>
-#include "store/postgres/pg_array.h"
 #include "store/postgres/pg_internal.h"
 
 #define USER_COLS "id, realm_id, username, email, first_name, last_name, enabled, " \

@@ -133,6 +133,20 @@ static void test_buf_cap(void **state)
     buf_free(&b);
 }
 
+/* A buffer without a cap (max SIZE_MAX) grows like any other: the cap's
+ * max + 1 once wrapped to 0 and shrank the allocation to nothing. */
+static void test_buf_uncapped(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, SIZE_MAX);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(buf_addc(&b, 'x'), KH_OK);
+    assert_int_equal(b.len, 3000);
+    assert_int_equal(b.data[2999], 'x');
+    buf_free(&b);
+}
+
 static void test_arena(void **state)
 {
     (void)state;
@@ -284,7 +298,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_b64url_rfc4648), cmocka_unit_test(test_b64url_strict),
         cmocka_unit_test(test_b64std),         cmocka_unit_test(test_jsonw),
-        cmocka_unit_test(test_jsonw_errors),   cmocka_unit_test(test_buf_cap),
+        cmocka_unit_test(test_jsonw_errors),   cmocka_unit_test(test_buf_cap), cmocka_unit_test(test_buf_uncapped),
         cmocka_unit_test(test_arena),          cmocka_unit_test(test_secret),
         cmocka_unit_test(test_crc32),          cmocka_unit_test(test_aead),
         cmocka_unit_test(test_log_redaction),
