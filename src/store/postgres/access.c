@@ -63,18 +63,14 @@ enum kh_status pg_access_find(struct store *s, struct arena *a, const uint8_t ha
     struct pg_params p = {0};
     pg_p_bytes(&p, hash, SHA256_LEN);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &access_find, &p, "access_find", &res);
+    enum kh_status rc = pg_exec_row(c, &access_find, &p, "access_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0) {
-        rc = KH_ERR_NOTFOUND;
-    } else {
-        struct access_token t = {0};
-        read_access(a, res, &t);
-        *out = t;
-    }
+    struct access_token t = {0};
+    read_access(a, res, &t);
+    *out = t;
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 enum kh_status pg_access_revoke(struct store *s, const uint8_t hash[SHA256_LEN], int64_t now)

@@ -324,22 +324,18 @@ enum kh_status pg_audit_checkpoint_find(struct store *s, int64_t realm_id,
     struct pg_params p = {0};
     pg_p_int(&p, realm_id);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &audit_checkpoint_find, &p, "audit_checkpoint_find", &res);
+    enum kh_status rc = pg_exec_row(c, &audit_checkpoint_find, &p, "audit_checkpoint_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0) {
-        rc = KH_ERR_NOTFOUND;
-    } else {
-        out->realm_id = pg_int(res, 0, 0);
-        out->seq = pg_int(res, 0, 1);
-        out->event_id = pg_int(res, 0, 2);
-        out->event_at = pg_int(res, 0, 3);
-        (void)pg_bytes(res, 0, 4, out->hash, SHA256_LEN);
-        out->created_at = pg_int(res, 0, 5);
-        (void)pg_bytes(res, 0, 6, out->sig, SHA256_LEN);
-    }
+    out->realm_id = pg_int(res, 0, 0);
+    out->seq = pg_int(res, 0, 1);
+    out->event_id = pg_int(res, 0, 2);
+    out->event_at = pg_int(res, 0, 3);
+    (void)pg_bytes(res, 0, 4, out->hash, SHA256_LEN);
+    out->created_at = pg_int(res, 0, 5);
+    (void)pg_bytes(res, 0, 6, out->sig, SHA256_LEN);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 enum kh_status pg_audit_purge(struct store *s, const struct audit_checkpoint *cp,

@@ -114,15 +114,12 @@ enum kh_status pg_client_find(struct store *s, struct arena *a, int64_t realm_id
     pg_p_int(&p, realm_id);
     pg_p_str(&p, client_id);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &client_find, &p, "client_find", &res);
+    enum kh_status rc = pg_exec_row(c, &client_find, &p, "client_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0)
-        rc = KH_ERR_NOTFOUND;
-    else
-        pg_read_client(a, res, 0, out);
+    pg_read_client(a, res, 0, out);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 enum kh_status pg_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out)

@@ -75,34 +75,14 @@ PGconn *pg_connect(const char *url)
     return NULL;
 }
 
-static void conn_free(struct pg_conn *c)
+static void conn_free(struct thread_conn *tc)
 {
+    struct pg_conn *c = (struct pg_conn *)tc;
     PQfinish(c->db);
     free(c);
 }
 
-static void conn_unlink(struct pg_store *st, struct pg_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        st->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-}
-
-/* Thread exit: the connection of a thread that is gone. */
-static void conn_destructor(void *p)
-{
-    struct pg_conn *c = p;
-    struct pg_store *st = c->st;
-    pthread_mutex_lock(&st->mu);
-    conn_unlink(st, c);
-    pthread_mutex_unlock(&st->mu);
-    conn_free(c);
-}
-
+/* Adopts db as this thread's connection (db is closed on failure). */
 static struct pg_conn *conn_adopt(struct pg_store *st, PGconn *db)
 {
     struct pg_conn *c = calloc(1, sizeof(*c));
@@ -112,18 +92,17 @@ static struct pg_conn *conn_adopt(struct pg_store *st, PGconn *db)
     }
     c->st = st;
     c->db = db;
-    if (pthread_setspecific(st->key, c) != 0) {
-        log_error("store.postgres.error", LOG_STR("op", "pthread_setspecific"));
-        conn_free(c);
+    if (!thread_conns_adopt(&st->conns, &c->link)) {
+        conn_free(&c->link);
         return NULL;
     }
-    pthread_mutex_lock(&st->mu);
-    c->next = st->conns;
-    if (st->conns)
-        st->conns->prev = c;
-    st->conns = c;
-    pthread_mutex_unlock(&st->mu);
     return c;
+}
+
+/* The calling thread's connection, NULL before its first op. */
+static struct pg_conn *this_thread(struct store *s)
+{
+    return (struct pg_conn *)thread_conns_get(&((struct pg_store *)s)->conns);
 }
 
 /* A fresh session: nothing prepared, no transaction. */
@@ -139,7 +118,7 @@ static void conn_forget(struct pg_conn *c)
 struct pg_conn *pg_conn_get(struct store *s)
 {
     struct pg_store *st = (struct pg_store *)s;
-    struct pg_conn *c = pthread_getspecific(st->key);
+    struct pg_conn *c = this_thread(s);
     if (!c) {
         PGconn *db = pg_connect(st->url);
         return db ? conn_adopt(st, db) : NULL;
@@ -225,6 +204,21 @@ enum kh_status pg_exec(struct pg_conn *c, struct pg_stmt *st, const struct pg_pa
         *out = r;
     else
         PQclear(r);
+    return KH_OK;
+}
+
+enum kh_status pg_exec_row(struct pg_conn *c, struct pg_stmt *st, const struct pg_params *p,
+                           const char *op, PGresult **out)
+{
+    PGresult *r = NULL;
+    enum kh_status rc = pg_exec(c, st, p, op, &r);
+    if (rc)
+        return rc;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return KH_ERR_NOTFOUND;
+    }
+    *out = r;
     return KH_OK;
 }
 
@@ -351,8 +345,7 @@ enum kh_status pg_snapshot_begin(struct store *s)
 
 void pg_snapshot_end(struct store *s)
 {
-    struct pg_store *st = (struct pg_store *)s;
-    struct pg_conn *c = pthread_getspecific(st->key);
+    struct pg_conn *c = this_thread(s);
     if (!c || !c->snapshot)
         return;
     c->snapshot = false;
@@ -385,8 +378,7 @@ enum kh_status pg_batch_begin(struct store *s)
 
 enum kh_status pg_batch_end(struct store *s)
 {
-    struct pg_store *st = (struct pg_store *)s;
-    struct pg_conn *c = pthread_getspecific(st->key);
+    struct pg_conn *c = this_thread(s);
     if (!c || !c->batch)
         return KH_ERR_STORE;
     c->batch = false;
@@ -395,8 +387,7 @@ enum kh_status pg_batch_end(struct store *s)
 
 void pg_batch_abort(struct store *s)
 {
-    struct pg_store *st = (struct pg_store *)s;
-    struct pg_conn *c = pthread_getspecific(st->key);
+    struct pg_conn *c = this_thread(s);
     if (!c || !c->batch)
         return;
     c->batch = false;
@@ -413,7 +404,6 @@ enum kh_status pg_ping(struct store *s)
 
 static void store_free(struct pg_store *st)
 {
-    pthread_mutex_destroy(&st->mu);
     free(st->url);
     free(st);
 }
@@ -425,12 +415,7 @@ enum kh_status pg_store_open(const char *url, struct store **out)
         return KH_ERR_NOMEM;
     st->base.ops = &store_postgres_ops;
     st->url = strdup(url);
-    if (!st->url || pthread_mutex_init(&st->mu, NULL) != 0) {
-        free(st->url);
-        free(st);
-        return KH_ERR_NOMEM;
-    }
-    if (pthread_key_create(&st->key, conn_destructor) != 0) {
+    if (!st->url || thread_conns_init(&st->conns, conn_free) != 0) {
         store_free(st);
         return KH_ERR_NOMEM;
     }
@@ -443,7 +428,7 @@ enum kh_status pg_store_open(const char *url, struct store **out)
     else if (rc)
         PQfinish(db);
     if (rc) {
-        pthread_key_delete(st->key);
+        thread_conns_close(&st->conns);
         store_free(st);
         return rc;
     }
@@ -456,16 +441,7 @@ void pg_store_close(struct store *s)
     if (!s)
         return;
     struct pg_store *st = (struct pg_store *)s;
-    pthread_key_delete(st->key);
-    pthread_mutex_lock(&st->mu);
-    struct pg_conn *c = st->conns;
-    st->conns = NULL;
-    pthread_mutex_unlock(&st->mu);
-    while (c) {
-        struct pg_conn *next = c->next;
-        conn_free(c);
-        c = next;
-    }
+    thread_conns_close(&st->conns);
     store_free(st);
 }
 

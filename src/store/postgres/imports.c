@@ -142,15 +142,11 @@ enum kh_status pg_import_get(struct store *s, struct arena *a, int64_t realm_id,
     pg_p_int(&p, realm_id);
     pg_p_str(&p, id);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &import_get, &p, "import_get", &res);
+    enum kh_status rc = pg_exec_row(c, &import_get, &p, "import_get", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0) {
-        rc = KH_ERR_NOTFOUND;
-    } else {
-        read_record(a, res, out);
-        read_errors(a, res, out);
-    }
+    read_record(a, res, out);
+    read_errors(a, res, out);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }

@@ -2,8 +2,8 @@
  * store, its per-thread connections, statements, parameters and results.
  *
  * Threads: one struct pg_store is shared by all threads. Each thread gets its
- * own struct pg_conn (one PGconn and the statements prepared on it), found
- * through a pthread key, so the query path takes no lock.
+ * own struct pg_conn (one PGconn and the statements prepared on it; see
+ * store/thread_conns.h), so the query path takes no lock.
  *
  * Statements: each ops file declares the SQL it runs next to the code, as
  *     static struct pg_stmt realm_find = PG_STMT("SELECT ... WHERE name = $1");
@@ -34,6 +34,7 @@
 #include "core/status.h"
 #include "store/migration.h"
 #include "store/store.h"
+#include "store/thread_conns.h"
 
 #define PG_MAX_STMTS 256  /* distinct statements in the whole backend */
 #define PG_MAX_PARAMS 32
@@ -61,9 +62,9 @@ void pg_p_str(struct pg_params *p, const char *s); /* NULL sends NULL */
 void pg_p_bytes(struct pg_params *p, const void *b, size_t n); /* BYTEA; NULL sends NULL */
 
 struct pg_conn {
+    struct thread_conn link;     /* first: the store's per-thread connections */
     struct pg_store *st;
     PGconn *db;
-    struct pg_conn *prev, *next; /* the store's list, under st->mu */
     bool prepared[PG_MAX_STMTS];
     int tx_depth;                /* 0: autocommit; 1: in BEGIN; more: savepoints inside */
     bool batch;                  /* inside store_batch_begin/end */
@@ -74,9 +75,7 @@ struct pg_conn {
 struct pg_store {
     struct store base; /* first: a struct store * is a struct pg_store * */
     char *url;
-    pthread_key_t key; /* this thread's struct pg_conn */
-    pthread_mutex_t mu;
-    struct pg_conn *conns;
+    struct thread_conns conns; /* this thread's struct pg_conn */
 };
 
 /* conn.c */
@@ -96,6 +95,10 @@ struct pg_conn *pg_conn_get(struct store *s);
  * NULL when the caller needs no result. */
 enum kh_status pg_exec(struct pg_conn *c, struct pg_stmt *st, const struct pg_params *p,
                        const char *op, PGresult **out);
+/* pg_exec for a statement that finds one row (read from row 0): KH_ERR_NOTFOUND
+ * when it returned none (nothing to PQclear then). */
+enum kh_status pg_exec_row(struct pg_conn *c, struct pg_stmt *st, const struct pg_params *p,
+                           const char *op, PGresult **out);
 /* pg_exec for a write whose affected row count matters: *changed gets it. */
 enum kh_status pg_exec_count(struct pg_conn *c, struct pg_stmt *st, const struct pg_params *p,
                              const char *op, int64_t *changed);

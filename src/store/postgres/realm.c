@@ -122,15 +122,12 @@ enum kh_status pg_realm_find(struct store *s, struct arena *a, const char *name,
     struct pg_params p = {0};
     pg_p_str(&p, name);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &realm_find, &p, "realm_find", &res);
+    enum kh_status rc = pg_exec_row(c, &realm_find, &p, "realm_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0)
-        rc = KH_ERR_NOTFOUND;
-    else
-        read_realm(a, res, 0, out);
+    read_realm(a, res, 0, out);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 enum kh_status pg_realm_list(struct store *s, struct arena *a, struct realm **out, size_t *n)
@@ -226,16 +223,13 @@ enum kh_status pg_role_find(struct store *s, struct arena *a, int64_t realm_id, 
     pg_p_int(&p, realm_id);
     pg_p_str(&p, name);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &role_find, &p, "role_find", &res);
+    enum kh_status rc = pg_exec_row(c, &role_find, &p, "role_find", &res);
     if (rc)
         return rc;
     int at = 0;
-    if (PQntuples(res) == 0)
-        rc = KH_ERR_NOTFOUND;
-    else
-        read_role(a, res, &at, out);
+    read_role(a, res, &at, out);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 enum kh_status pg_role_list(struct store *s, struct arena *a, int64_t realm_id, const char *after,

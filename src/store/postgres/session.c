@@ -155,18 +155,14 @@ enum kh_status pg_refresh_find(struct store *s, struct arena *a, const uint8_t h
     struct pg_params p = {0};
     pg_p_bytes(&p, hash, SHA256_LEN);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &refresh_find, &p, "refresh_find", &res);
+    enum kh_status rc = pg_exec_row(c, &refresh_find, &p, "refresh_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0) {
-        rc = KH_ERR_NOTFOUND;
-    } else {
-        struct refresh_token t = {0};
-        read_token(a, res, &t);
-        *out = t;
-    }
+    struct refresh_token t = {0};
+    read_token(a, res, &t);
+    *out = t;
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 /* The old token was not (or no longer) to be rotated: a replay or a lost
@@ -249,21 +245,17 @@ enum kh_status pg_session_find(struct store *s, struct arena *a, const char *ses
     struct pg_params p = {0};
     pg_p_str(&p, session_id);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &session_find, &p, "session_find", &res);
+    enum kh_status rc = pg_exec_row(c, &session_find, &p, "session_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0) {
-        rc = KH_ERR_NOTFOUND;
-    } else {
-        out->id = pg_str(a, res, 0, 0);
-        out->realm_id = pg_int(res, 0, 1);
-        out->user_id = pg_str(a, res, 0, 2);
-        out->client_id = pg_str(a, res, 0, 3);
-        out->offline = pg_bool(res, 0, 4);
-        out->created_at = pg_int(res, 0, 5);
-        out->expires_at = pg_int(res, 0, 6);
-        out->revoked_at = pg_int(res, 0, 7);
-    }
+    out->id = pg_str(a, res, 0, 0);
+    out->realm_id = pg_int(res, 0, 1);
+    out->user_id = pg_str(a, res, 0, 2);
+    out->client_id = pg_str(a, res, 0, 3);
+    out->offline = pg_bool(res, 0, 4);
+    out->created_at = pg_int(res, 0, 5);
+    out->expires_at = pg_int(res, 0, 6);
+    out->revoked_at = pg_int(res, 0, 7);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }

@@ -130,15 +130,12 @@ static enum kh_status find_user(struct store *s, struct arena *a, struct pg_stmt
     pg_p_int(&p, realm_id);
     pg_p_str(&p, key);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, st, &p, "user_find", &res);
+    enum kh_status rc = pg_exec_row(c, st, &p, "user_find", &res);
     if (rc)
         return rc;
-    if (PQntuples(res) == 0)
-        rc = KH_ERR_NOTFOUND;
-    else
-        read_user(a, res, 0, out);
+    read_user(a, res, 0, out);
     PQclear(res);
-    return rc;
+    return KH_OK;
 }
 
 enum kh_status pg_user_find_by_name(struct store *s, struct arena *a, int64_t realm_id,

@@ -52,35 +52,14 @@ enum kh_status sqlite_db_open(const char *path, sqlite3 **out)
     return KH_OK;
 }
 
-static void conn_free(struct sqlite_conn *c)
+static void conn_free(struct thread_conn *tc)
 {
+    struct sqlite_conn *c = (struct sqlite_conn *)tc;
     for (size_t i = 0; i < SQ_COUNT; i++)
         sqlite3_finalize(c->stmts[i]);
     if (sqlite3_close(c->db) != SQLITE_OK)
         log_error("store.sqlite.close_failed", LOG_STR("error", sqlite3_errmsg(c->db)));
     free(c);
-}
-
-static void conn_unlink(struct sqlite_store *st, struct sqlite_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        st->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-}
-
-/* Thread exit: the connection of a thread that is gone. */
-static void conn_destructor(void *p)
-{
-    struct sqlite_conn *c = p;
-    struct sqlite_store *st = c->st;
-    pthread_mutex_lock(&st->mu);
-    conn_unlink(st, c);
-    pthread_mutex_unlock(&st->mu);
-    conn_free(c);
 }
 
 /* Adopts db as this thread's connection (db is closed on failure). */
@@ -93,24 +72,17 @@ static struct sqlite_conn *conn_adopt(struct sqlite_store *st, sqlite3 *db)
     }
     c->st = st;
     c->db = db;
-    if (pthread_setspecific(st->key, c) != 0) {
-        log_error("store.sqlite.error", LOG_STR("op", "pthread_setspecific"));
-        conn_free(c);
+    if (!thread_conns_adopt(&st->conns, &c->link)) {
+        conn_free(&c->link);
         return NULL;
     }
-    pthread_mutex_lock(&st->mu);
-    c->next = st->conns;
-    if (st->conns)
-        st->conns->prev = c;
-    st->conns = c;
-    pthread_mutex_unlock(&st->mu);
     return c;
 }
 
 struct sqlite_conn *sqlite_conn_get(struct store *s)
 {
     struct sqlite_store *st = (struct sqlite_store *)s;
-    struct sqlite_conn *c = pthread_getspecific(st->key);
+    struct sqlite_conn *c = (struct sqlite_conn *)thread_conns_get(&st->conns);
     if (c)
         return c;
     sqlite3 *db = NULL;
@@ -356,10 +328,9 @@ static enum kh_status set_wal(sqlite3 *db, const char *path)
     return why ? KH_ERR_STORE : KH_OK;
 }
 
-/* Frees st; its key is already deleted. */
+/* Frees st; its connections are already closed. */
 static void store_free(struct sqlite_store *st)
 {
-    pthread_mutex_destroy(&st->mu);
     pthread_mutex_destroy(&st->write_mu);
     free(st->path);
     free(st);
@@ -374,14 +345,9 @@ static struct sqlite_store *store_new(const char *path)
     st->path = strdup(path);
     if (!st->path)
         goto fail;
-    if (pthread_mutex_init(&st->mu, NULL) != 0)
+    if (pthread_mutex_init(&st->write_mu, NULL) != 0)
         goto fail;
-    if (pthread_mutex_init(&st->write_mu, NULL) != 0) {
-        pthread_mutex_destroy(&st->mu);
-        goto fail;
-    }
-    if (pthread_key_create(&st->key, conn_destructor) != 0) {
-        pthread_mutex_destroy(&st->mu);
+    if (thread_conns_init(&st->conns, conn_free) != 0) {
         pthread_mutex_destroy(&st->write_mu);
         goto fail;
     }
@@ -429,7 +395,7 @@ enum kh_status sqlite_store_open(const char *url, struct store **out)
     if (!rc && !conn_adopt(st, db))
         rc = KH_ERR_NOMEM;
     if (rc) {
-        pthread_key_delete(st->key);
+        thread_conns_close(&st->conns);
         store_free(st);
         return rc;
     }
@@ -442,18 +408,7 @@ void sqlite_store_close(struct store *s)
     if (!s)
         return;
     struct sqlite_store *st = (struct sqlite_store *)s;
-    /* No destructor runs for this key once deleted: the connections of
-     * threads still alive are closed here. */
-    pthread_key_delete(st->key);
-    pthread_mutex_lock(&st->mu);
-    struct sqlite_conn *c = st->conns;
-    st->conns = NULL;
-    pthread_mutex_unlock(&st->mu);
-    while (c) {
-        struct sqlite_conn *next = c->next;
-        conn_free(c);
-        c = next;
-    }
+    thread_conns_close(&st->conns);
     store_free(st);
 }
 

@@ -3,9 +3,8 @@
  *
  * Threads: one struct sqlite_store is shared by all threads. Each thread gets
  * its own struct sqlite_conn (one sqlite3 handle opened with
- * SQLITE_OPEN_NOMUTEX and its prepared statements), found through a pthread
- * key, so the query path takes no lock. The store's mutex guards only the list
- * of connections, touched when a thread opens or drops its connection. */
+ * SQLITE_OPEN_NOMUTEX and its prepared statements; see store/thread_conns.h),
+ * so the query path takes no lock. */
 #ifndef KH_STORE_SQLITE_INTERNAL_H
 #define KH_STORE_SQLITE_INTERNAL_H
 
@@ -18,6 +17,7 @@
 #include "core/status.h"
 #include "store/migration.h"
 #include "store/store.h"
+#include "store/thread_conns.h"
 
 /* Every statement the backend runs; the SQL lives in statements.c. */
 enum sq_stmt {
@@ -130,9 +130,9 @@ enum sq_stmt {
 extern const char *const sqlite_sql[SQ_COUNT];
 
 struct sqlite_conn {
+    struct thread_conn link;         /* first: the store's per-thread connections */
     struct sqlite_store *st;
     sqlite3 *db;
-    struct sqlite_conn *prev, *next; /* the store's list, under st->mu */
     sqlite3_stmt *stmts[SQ_COUNT];   /* prepared on first use, reused */
     bool snapshot;                   /* inside store_read_begin/end */
     bool nested_read;                /* a read transaction folded into the snapshot */
@@ -143,9 +143,7 @@ struct sqlite_conn {
 struct sqlite_store {
     struct store base; /* first: a struct store * is a struct sqlite_store * */
     char *path;
-    pthread_key_t key; /* this thread's struct sqlite_conn */
-    pthread_mutex_t mu;
-    struct sqlite_conn *conns;
+    struct thread_conns conns; /* this thread's struct sqlite_conn */
     /* Write transactions of this process take turns here before BEGIN IMMEDIATE.
      * Not for correctness (that is SQLite's write lock and the SQL itself), but
      * so that our own threads queue on a mutex instead of SQLite's busy handler,

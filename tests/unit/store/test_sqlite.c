@@ -386,7 +386,7 @@ static void test_thread_connections(void **state)
     }
     struct sqlite_store *st = (struct sqlite_store *)f->s;
     int n = 0;
-    for (struct sqlite_conn *c = st->conns; c; c = c->next)
+    for (struct thread_conn *c = st->conns.head; c; c = c->next)
         n++;
     assert_int_equal(n, 1); /* only the opening thread's */
 }
