@@ -34,7 +34,7 @@ kh realm create bench-es256 --alg ES256
 kh role create bench-es256 api-user --permission api
 printf 'benchpass\n' | kh user create bench-es256 bench --role api-user --password-stdin
 SECRET=$("$KEYHOLD" client create bench-es256 bench-client \
-         --grant client_credentials,password,refresh_token --scope api --owner bench --json |
+         --grant client_credentials,password --scope api --owner bench --json |
          sed 's/.*"client_secret":"\([^"]*\)".*/\1/')
 AUTH="Basic $(printf 'bench-client:%s' "$SECRET" | base64 -w0)"
 

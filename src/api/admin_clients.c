@@ -362,7 +362,7 @@ static int check_owner_user(struct request *req, struct response *res, const str
 {
     const struct api *api = req->app;
     struct access acc;
-    if (store_user_access(api->oauth.store, req->arena, p->realm.id, u->id, &acc)) {
+    if (store_user_access(api->oauth.store, req->arena, p->realm.id, u->id, NULL, &acc)) {
         admin_store_failed(req, res);
         return -1;
     }

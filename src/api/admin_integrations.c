@@ -318,7 +318,7 @@ static enum kh_status conferred(struct request *req, const struct client *c,
     struct access acc = {0};
     if (c->owner_user_id) {
         enum kh_status rc =
-            store_user_access(api->oauth.store, req->arena, c->realm_id, c->owner_user_id, &acc);
+            store_user_access(api->oauth.store, req->arena, c->realm_id, c->owner_user_id, NULL, &acc);
         if (rc && rc != KH_ERR_NOTFOUND) /* NOTFOUND: the owner is gone, it gives nothing */
             return rc;
         scope_filter_held(out, &acc);

@@ -97,9 +97,7 @@ static int find_user(struct request *req, struct response *res, int64_t realm_id
                      struct user *u, struct access *acc)
 {
     const struct api *api = req->app;
-    enum kh_status rc = store_user_get(api->oauth.store, req->arena, realm_id, id, u);
-    if (!rc)
-        rc = store_user_access(api->oauth.store, req->arena, realm_id, id, acc);
+    enum kh_status rc = store_user_access(api->oauth.store, req->arena, realm_id, id, u, acc);
     if (rc == KH_ERR_NOTFOUND) {
         api_error(req, res, 404, "not_found", "No user with that id in the realm");
         return -1;

@@ -59,8 +59,12 @@ static const char USAGE[] =
     "SIGTERM or SIGINT: finish the requests in flight, then exit 0. SIGHUP: read the\n"
     "TLS certificate and key files again for new connections (a bad pair keeps the old).\n";
 
-/* Store writes of up to this many requests share one transaction. */
+/* Store writes of up to this many requests share one transaction (SQLite). */
 #define SERIAL_BATCH_MAX 64
+/* PostgreSQL: requests that write (refresh rotation, revocation, logout) run
+ * on a pool of their own, not behind password hashing on the niced slow pool
+ * (with SQLite they have the serial writer). */
+#define STORE_WRITE_THREADS 4
 /* Twice the 64 connections of bench/run.sh (plus its 16 password-grant
  * connections), from one address; a NAT of many API clients fits too. */
 #define MAX_CONNECTIONS_PER_IP_DEFAULT 128
@@ -352,6 +356,8 @@ static int run_server(struct store *s, const uint8_t *master, struct arena *a, v
     st->cfg.on_response = api_on_response;
     if (s->ops->batches)
         st->cfg.serial = (struct http_serial){api_batch_begin, api_batch_end, SERIAL_BATCH_MAX};
+    else
+        st->cfg.write_threads = STORE_WRITE_THREADS;
     struct http_server *srv;
     struct purge *purge = NULL;
     int rc = CLI_OK;

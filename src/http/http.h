@@ -146,7 +146,9 @@ struct http_config {
     unsigned slow_threads;         /* threads for deferred work; 0: number of cores */
     unsigned stream_threads;       /* threads consuming streamed bodies, one body each at
                                     * a time; 0: HTTP_STREAM_THREADS */
-    struct http_serial serial;     /* begin == NULL: serial steps run on the slow pool */
+    struct http_serial serial;     /* begin == NULL: serial steps run on the write pool */
+    unsigned write_threads;        /* without serial.begin: threads running serial steps side
+                                    * by side, not niced; 0: on the slow pool */
     const struct route *routes;
     size_t n_routes;
     void *app;

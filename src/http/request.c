@@ -334,8 +334,10 @@ static enum MHD_Result defer(struct conn_state *st)
     st->phase = PH_DEFERRED;
     MHD_suspend_connection(st->mhd);
     bool serial = st->req.defer_serial && srv->serial;
-    enum kh_status rc = serial ? workpool_submit(srv->serial, run_serial_step, st)
-                               : workpool_submit(srv->slow, run_deferred, st);
+    enum kh_status rc =
+        !serial ? workpool_submit(srv->slow, run_deferred, st)
+        : srv->serial_batched ? workpool_submit(srv->serial, run_serial_step, st)
+                              : workpool_submit(srv->serial, run_deferred, st);
     if (rc != KH_OK) {
         /* Queue full (or out of memory): resume through the normal path with a 503. */
         conn_reject(st, 503, CONN_BODY_503_BUSY);

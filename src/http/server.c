@@ -197,6 +197,13 @@ enum kh_status http_server_start(const struct http_config *cfg, struct http_serv
             .finish = conn_serial_finish, .ctx = srv,
         };
         srv->serial = workpool_new_batched(1, 0, SERIAL_MAX_QUEUED, &batch);
+        srv->serial_batched = true;
+        if (!srv->serial) {
+            rc = KH_ERR_NOMEM;
+            goto fail;
+        }
+    } else if (cfg->write_threads) {
+        srv->serial = workpool_new(cfg->write_threads, 0, SERIAL_MAX_QUEUED);
         if (!srv->serial) {
             rc = KH_ERR_NOMEM;
             goto fail;

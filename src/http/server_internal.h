@@ -101,7 +101,8 @@ struct http_server {
     struct MHD_Daemon *daemon;
     struct router *router;
     struct workpool *slow;
-    struct workpool *serial; /* NULL without cfg.serial.begin */
+    struct workpool *serial; /* batched (cfg.serial.begin) or cfg.write_threads; or NULL */
+    bool serial_batched;
     struct workpool *stream; /* consumers of streamed bodies */
     struct http_config cfg;
     uint16_t port;

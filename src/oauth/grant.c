@@ -26,31 +26,40 @@ struct oauth_outcome grant_requested_scope(struct grant_ctx *g, struct scope_set
     return OUTCOME_OK;
 }
 
-struct oauth_outcome grant_user_subject(struct grant_ctx *g, const char *user_id, struct subject *out)
+/* The subject for user u as read (found: it is in the realm). */
+static struct oauth_outcome user_subject(struct user *u, bool found, const struct access *access,
+                                         struct subject *out)
 {
-    struct user *u = arena_alloc(g->a, sizeof *u);
-    enum kh_status rc = store_user_get(g->o->store, g->a, g->req->realm->id, user_id, u);
-    if (rc == KH_ERR_NOTFOUND)
+    if (!found)
         return OUTCOME(OAUTH_INVALID_GRANT, "The user no longer exists");
-    if (rc)
-        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     if (!u->enabled)
         return OUTCOME(OAUTH_INVALID_GRANT, "Account disabled");
-    struct access access;
-    if (store_user_access(g->o->store, g->a, g->req->realm->id, u->id, &access))
-        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
     out->sub = u->id;
     out->user = u;
-    out->access = access;
+    out->access = *access;
     return OUTCOME_OK;
 }
 
-/* A client without an owner acts for itself and holds what it is allowed. */
+struct oauth_outcome grant_user_subject(struct grant_ctx *g, const char *user_id, struct subject *out)
+{
+    struct user *u = arena_alloc(g->a, sizeof *u);
+    struct access access;
+    enum kh_status rc =
+        store_user_access(g->o->store, g->a, g->req->realm->id, user_id, u, &access);
+    if (rc && rc != KH_ERR_NOTFOUND)
+        return OUTCOME(OAUTH_TEMPORARILY_UNAVAILABLE, "The store is not available");
+    return user_subject(u, rc == KH_OK, &access, out);
+}
+
+/* A client without an owner acts for itself and holds what it is allowed.
+ * The owner was read with the client (grant.needs_owner). */
 struct oauth_outcome grant_client_subject(struct grant_ctx *g, struct subject *out)
 {
     const struct client *c = g->client;
     if (c->owner_user_id) {
-        struct oauth_outcome o = grant_user_subject(g, c->owner_user_id, out);
+        const struct client_context *read = g->read;
+        struct user *u = arena_memdup(g->a, &read->owner, sizeof read->owner);
+        struct oauth_outcome o = user_subject(u, read->owner_found, &read->owner_access, out);
         if (o.error == OAUTH_INVALID_GRANT)
             o.description = "The client's owner account is disabled or gone";
         return o;

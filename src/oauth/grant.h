@@ -12,6 +12,7 @@ struct grant_ctx {
     struct arena *a;
     const struct token_request *req;
     const struct client *client; /* authenticated */
+    const struct client_context *read; /* as read with the client */
     struct lifetimes life;       /* in force for this client */
     int64_t now;
     struct token_response *resp;
@@ -21,6 +22,7 @@ struct grant {
     const char *name;
     unsigned bit;   /* enum grant_bits */
     enum oauth_run where;
+    bool needs_owner; /* read the client's owner with the client (grant_client_subject) */
     struct oauth_outcome (*run)(struct grant_ctx *g);
 };
 
@@ -34,6 +36,13 @@ struct subject {
     const struct user *user;      /* NULL when the subject is the client itself */
     struct access access;         /* what it holds now */
 };
+
+/* Client authentication as oauth_client_authenticate, reading into *ctx
+ * (ctx->with_owner set by the caller); ctx->client is the client on OAUTH_OK. */
+struct oauth_outcome client_authenticate(const struct oauth *o, struct arena *a,
+                                         const struct realm *realm, const char *client_id,
+                                         const char *client_secret, const char *remote_ip,
+                                         int64_t now, struct client_context *ctx);
 
 #define OUTCOME(e, d) ((struct oauth_outcome){(e), (d)})
 #define OUTCOME_OK OUTCOME(OAUTH_OK, NULL)

@@ -148,7 +148,7 @@ static enum kh_status create_locked(struct store *s, struct arena *a, const stru
     enum kh_status rc =
         store_user_find_by_name(s, a, r->id, manage_username(a, spec->username), &owner);
     if (!rc)
-        rc = store_user_access(s, a, r->id, owner.id, &acc);
+        rc = store_user_access(s, a, r->id, owner.id, NULL, &acc);
     if (rc) {
         *why = rc == KH_ERR_NOTFOUND ? "there is no such user in the realm" : "the store failed";
         return rc;

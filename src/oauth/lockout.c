@@ -27,27 +27,55 @@ struct lockout_rule lockout_rule_of(const struct realm *realm, const char *kind)
     };
 }
 
-enum kh_status lockout_check(const struct oauth *o, const struct realm *realm,
-                             enum lockout_scope scope, const char *subject, const char *ip,
-                             const char *client_id, int64_t now, struct lockout_attempt *at,
-                             bool *locked)
+static void attempt_init(struct lockout_attempt *at, const struct oauth *o,
+                         const struct realm *realm, enum lockout_scope scope, const char *subject,
+                         const char *ip, const char *client_id, int64_t now)
 {
     bool login = scope == LOCKOUT_LOGIN;
     *at = (struct lockout_attempt){.o = o, .realm = realm, .scope = scope,
                                    .client_id = client_id, .now = now};
     at->rows[0] = (struct lockout_row){.kind = LOCKOUT_USER, .key = subject};
-    at->rows[1] = (struct lockout_row){.kind = login ? LOCKOUT_IP : LOCKOUT_CLIENT_IP, .key = ip};
+    at->rows[1] = lockout_address_row(scope, ip);
     at->has_subject = login && subject && *subject;
-    at->has_ip = ip && *ip;
+    at->has_ip = at->rows[1].key != NULL;
+}
+
+static bool attempt_locked(const struct lockout_attempt *at)
+{
+    return (at->has_subject && at->now < at->rows[0].locked_until) ||
+           (at->has_ip && at->now < at->rows[1].locked_until);
+}
+
+struct lockout_row lockout_address_row(enum lockout_scope scope, const char *ip)
+{
+    return (struct lockout_row){.kind = scope == LOCKOUT_LOGIN ? LOCKOUT_IP : LOCKOUT_CLIENT_IP,
+                                .key = ip && *ip ? ip : NULL};
+}
+
+enum kh_status lockout_check(const struct oauth *o, const struct realm *realm,
+                             enum lockout_scope scope, const char *subject, const char *ip,
+                             const char *client_id, int64_t now, struct lockout_attempt *at,
+                             bool *locked)
+{
+    attempt_init(at, o, realm, scope, subject, ip, client_id, now);
     /* one call for the rows there are: the subject's, the address's, or both */
     struct lockout_row *first = at->has_subject ? &at->rows[0] : &at->rows[1];
     size_t n = (size_t)at->has_subject + (size_t)at->has_ip;
     enum kh_status rc = n ? store_lockout_find(o->store, realm->id, first, n) : KH_OK;
     if (rc)
         return rc;
-    *locked = (at->has_subject && now < at->rows[0].locked_until) ||
-              (at->has_ip && now < at->rows[1].locked_until);
+    *locked = attempt_locked(at);
     return KH_OK;
+}
+
+bool lockout_check_read(const struct oauth *o, const struct realm *realm,
+                        const struct lockout_row *address, const char *client_id, int64_t now,
+                        struct lockout_attempt *at)
+{
+    attempt_init(at, o, realm, LOCKOUT_CLIENT_AUTH, NULL, address->key, client_id, now);
+    if (at->has_ip)
+        at->rows[1] = *address;
+    return attempt_locked(at);
 }
 
 /* The event for a key that a failure just locked: never the credential tried. */

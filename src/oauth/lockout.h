@@ -46,6 +46,17 @@ enum kh_status lockout_check(const struct oauth *o, const struct realm *realm,
                              const char *client_id, int64_t now, struct lockout_attempt *at,
                              bool *locked) KH_MUST_CHECK;
 
+/* The address's counter row of `scope` (key NULL without an address), for
+ * reading it with other rows (store_client_context). */
+struct lockout_row lockout_address_row(enum lockout_scope scope, const char *ip);
+
+/* As lockout_check for a client authentication whose address counter was
+ * read already (a lockout_address_row filled by store_client_context): no
+ * store call. Whether the address is locked. */
+bool lockout_check_read(const struct oauth *o, const struct realm *realm,
+                        const struct lockout_row *address, const char *client_id, int64_t now,
+                        struct lockout_attempt *at);
+
 /* After the verification: a failure counts for the address and, when
  * subject_known (the user exists), for the user, and records an
  * AUDIT_LOCKOUT event for each key it locks; a success clears the subject's

@@ -47,21 +47,22 @@ struct oauth_outcome oauth_token(const struct oauth *o, struct arena *a, const s
     if (!grant)
         return OUTCOME(OAUTH_UNSUPPORTED_GRANT_TYPE, "Unsupported grant_type");
     int64_t now = req->now ? req->now : clock_now();
-    struct client client;
-    struct oauth_outcome out = oauth_client_authenticate(o, a, req->realm, req->client_id,
-                                                         req->client_secret, req->remote_ip, now,
-                                                         &client);
+    struct client_context read = {.with_owner = grant->needs_owner};
+    struct oauth_outcome out = client_authenticate(o, a, req->realm, req->client_id,
+                                                   req->client_secret, req->remote_ip, now, &read);
     if (out.error)
         return out;
-    if (!client_may_use(&client, grant))
+    const struct client *client = &read.client;
+    if (!client_may_use(client, grant))
         return OUTCOME(OAUTH_UNAUTHORIZED_CLIENT, "The client is not allowed to use this grant type");
     struct token_response r = {0};
-    struct grant_ctx g = {.o = o, .a = a, .req = req, .client = &client, .now = now, .resp = &r};
-    lifetime_effective(req->realm, &client, &g.life);
+    struct grant_ctx g = {.o = o, .a = a, .req = req, .client = client, .read = &read,
+                          .now = now, .resp = &r};
+    lifetime_effective(req->realm, client, &g.life);
     out = grant->run(&g);
     if (!out.error) {
         *resp = r;
-        usage_note(o->usage, &client, now); /* from the row read above; never blocks */
+        usage_note(o->usage, client, now); /* from the row read above; never blocks */
     }
     /* out.description is a literal or in the arena, never in g */
     /* cppcheck-suppress returnDanglingLifetime */

@@ -190,6 +190,17 @@ struct lockout_row {
     int64_t locked_until;         /* attempts fail while now < locked_until; 0: never locked */
 };
 
+/* A client with the failure counter of the address authenticating it and,
+ * if asked, its owner (store_client_context). */
+struct client_context {
+    struct client client;
+    struct lockout_row address;   /* kind and key set by the caller */
+    bool with_owner;              /* set by the caller: read the owner too */
+    bool owner_found;             /* with_owner: the client has an owner in the realm */
+    struct user owner;            /* if owner_found, with what it holds now: */
+    struct access owner_access;
+};
+
 /* How failures of one kind turn into waits (from the realm's settings). */
 struct lockout_rule {
     int64_t threshold;            /* the failure that locks first; 0: count, never lock */
@@ -366,8 +377,11 @@ struct store_ops {
     enum kh_status (*user_set_password)(struct store *s, int64_t realm_id, const char *id,
                                         const char *password_hash);
     enum kh_status (*user_set_enabled)(struct store *s, int64_t realm_id, const char *id, bool enabled);
+    /* What the user holds now into *out and, unless user is NULL, its row
+     * into *user, from one snapshot (one round trip on PostgreSQL).
+     * KH_ERR_NOTFOUND if the user is not in the realm. */
     enum kh_status (*user_access)(struct store *s, struct arena *a, int64_t realm_id, const char *user_id,
-                                  struct access *out);
+                                  struct user *user, struct access *out);
     /* Up to `limit` users of the realm in username order, after `after` (a
      * username; NULL or "" from the start): a stable cursor, as users are
      * found by their unique username. password_hash is not read (NULL). */
@@ -377,6 +391,13 @@ struct store_ops {
     enum kh_status (*client_create)(struct store *s, const struct client *c);
     enum kh_status (*client_find)(struct store *s, struct arena *a, int64_t realm_id, const char *client_id,
                                   struct client *out);
+    /* What a client's authentication reads, from one snapshot (one round
+     * trip on PostgreSQL): the client `client_id` of the realm into
+     * ctx->client (KH_ERR_NOTFOUND when there is none), either way the
+     * counter ctx->address as lockout_find reads it (address.key NULL: none)
+     * and, with ctx->with_owner, the client's owner as user_access reads it. */
+    enum kh_status (*client_context)(struct store *s, struct arena *a, int64_t realm_id,
+                                     const char *client_id, struct client_context *ctx);
     enum kh_status (*client_set_secret)(struct store *s, int64_t realm_id, const char *client_id,
                                         const uint8_t hash[SHA256_LEN]);
     /* Writes the lifetime overrides, refresh_grace, scopes, default_scopes,
@@ -592,6 +613,7 @@ void store_url_display(const char *url, char *out, size_t n);
 #define store_user_access(s, ...) ((s)->ops->user_access((s), __VA_ARGS__))
 #define store_client_create(s, ...) ((s)->ops->client_create((s), __VA_ARGS__))
 #define store_client_find(s, ...) ((s)->ops->client_find((s), __VA_ARGS__))
+#define store_client_context(s, ...) ((s)->ops->client_context((s), __VA_ARGS__))
 #define store_client_set_secret(s, ...) ((s)->ops->client_set_secret((s), __VA_ARGS__))
 #define store_session_start(s, ...) ((s)->ops->session_start((s), __VA_ARGS__))
 #define store_refresh_find(s, ...) ((s)->ops->refresh_find((s), __VA_ARGS__))

@@ -33,5 +33,6 @@ const struct grant grant_client_credentials = {
     .name = "client_credentials",
     .bit = GRANT_CLIENT_CREDENTIALS,
     .where = OAUTH_RUN_INLINE,
+    .needs_owner = true,
     .run = run,
 };

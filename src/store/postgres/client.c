@@ -122,6 +122,56 @@ enum kh_status pg_client_find(struct store *s, struct arena *a, int64_t realm_id
     return KH_OK;
 }
 
+/* The client (all NULL when there is none), the counter ($3, $4) of the
+ * realm (all NULL when there is none) and, if $5, the client's owner with
+ * what it holds (PG_ACCESS_JOIN): at least one row, the columns before the
+ * access ones repeated on each. */
+#define CONTEXT_LOCKOUT PG_CLIENT_NCOLS
+#define CONTEXT_OWNER (CONTEXT_LOCKOUT + 4)
+#define CONTEXT_ACCESS (CONTEXT_OWNER + PG_USER_NCOLS)
+static struct pg_stmt client_context = PG_STMT(
+    "SELECT " PG_CLIENT_COLS("c.") ", l.failures, l.first_failure_at, l.last_failure_at, "
+    "l.locked_until, " PG_USER_COLS("u.") ", x.* FROM (SELECT 1) AS one "
+    "LEFT JOIN clients c ON c.realm_id = $1 AND c.client_id = $2 "
+    "LEFT JOIN lockouts l ON l.realm_id = $1 AND l.kind = $3 AND l.key = $4 "
+    "LEFT JOIN users u ON $5::smallint = 1 AND u.realm_id = $1 AND u.id = c.owner_user_id "
+    PG_ACCESS_JOIN("u") " ORDER BY x.kind, x.name");
+
+/* On the hot path of every client authentication: one statement. */
+enum kh_status pg_client_context(struct store *s, struct arena *a, int64_t realm_id,
+                                 const char *client_id, struct client_context *ctx)
+{
+    struct pg_conn *c = pg_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    struct pg_params p = {0};
+    pg_p_int(&p, realm_id);
+    pg_p_str(&p, client_id);
+    pg_p_str(&p, ctx->address.kind);
+    pg_p_str(&p, ctx->address.key);
+    pg_p_bool(&p, ctx->with_owner);
+    PGresult *res = NULL;
+    enum kh_status rc = pg_exec_row(c, &client_context, &p, "client_context", &res);
+    if (rc)
+        return rc;
+    struct lockout_row *r = &ctx->address;
+    r->failures = pg_int(res, 0, CONTEXT_LOCKOUT);
+    r->first_failure_at = pg_int(res, 0, CONTEXT_LOCKOUT + 1);
+    r->last_failure_at = pg_int(res, 0, CONTEXT_LOCKOUT + 2);
+    r->locked_until = pg_int(res, 0, CONTEXT_LOCKOUT + 3);
+    ctx->owner_found = !PQgetisnull(res, 0, CONTEXT_OWNER);
+    if (ctx->owner_found) {
+        pg_read_user(a, res, 0, CONTEXT_OWNER, &ctx->owner);
+        pg_read_access(a, res, CONTEXT_ACCESS, &ctx->owner_access);
+    }
+    if (PQgetisnull(res, 0, 0))
+        rc = KH_ERR_NOTFOUND;
+    else
+        pg_read_client(a, res, 0, &ctx->client);
+    PQclear(res);
+    return rc;
+}
+
 enum kh_status pg_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out)
 {
     struct pg_conn *c = pg_conn_get(s);

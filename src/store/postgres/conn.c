@@ -404,6 +404,7 @@ enum kh_status pg_ping(struct store *s)
 
 static void store_free(struct pg_store *st)
 {
+    pthread_mutex_destroy(&st->realms_mu);
     free(st->url);
     free(st);
 }
@@ -414,6 +415,7 @@ enum kh_status pg_store_open(const char *url, struct store **out)
     if (!st)
         return KH_ERR_NOMEM;
     st->base.ops = &store_postgres_ops;
+    pthread_mutex_init(&st->realms_mu, NULL);
     st->url = strdup(url);
     if (!st->url || thread_conns_init(&st->conns, conn_free) != 0) {
         store_free(st);

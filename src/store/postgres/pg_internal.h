@@ -72,11 +72,48 @@ struct pg_conn {
     bool snapshot;               /* inside store_snapshot_begin/end (tx_depth 1) */
 };
 
+/* Every request reads its realm by name, and realms change rarely: each
+ * instance keeps the realm rows it read for PG_REALM_CACHE_US. A change made
+ * through this instance drops its row at once; one made through another
+ * instance is seen here within that time (see realm.c). */
+#define PG_REALM_CACHE_US 1000000
+#define PG_REALM_CACHE_MAX 32
+struct pg_cached_realm {
+    struct realm realm;           /* name and alg point into the arrays below */
+    char name[64];
+    char alg[16];
+    int64_t until_us;             /* clock_mono_us(); 0: a free slot */
+};
+
 struct pg_store {
     struct store base; /* first: a struct store * is a struct pg_store * */
     char *url;
     struct thread_conns conns; /* this thread's struct pg_conn */
+    pthread_mutex_t realms_mu;
+    struct pg_cached_realm realms[PG_REALM_CACHE_MAX];
 };
+
+/* A user's columns in the order pg_read_user reads them; t is a table alias
+ * with its dot ("u.") or "". */
+#define PG_USER_COLS(t) \
+    t "id, " t "realm_id, " t "username, " t "email, " t "first_name, " t "last_name, " \
+    t "enabled, " t "password_hash, " t "created_at"
+#define PG_USER_NCOLS 9
+/* Joins what user U (a table alias; all NULL: none) holds as x(kind, name,
+ * all_permissions): a row (1, role, all_permissions) per role and a row
+ * (2, permission, 0) per distinct permission of those roles; without any,
+ * one row of NULLs. Read with pg_read_access. */
+#define PG_ACCESS_JOIN(U) \
+    "LEFT JOIN LATERAL (SELECT 1 AS kind, r.name, r.all_permissions " \
+    "FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.realm_id = " U ".realm_id " \
+    "WHERE ur.user_id = " U ".id UNION ALL SELECT DISTINCT 2, p.permission, 0 " \
+    "FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.realm_id = " U ".realm_id " \
+    "JOIN role_permissions p ON p.role_id = r.id WHERE ur.user_id = " U ".id) x ON true"
+
+/* user.c: the PG_USER_COLS at column `col` of a row into *out; the access
+ * rows of a PG_ACCESS_JOIN whose x.kind is column `col` into *acc. */
+void pg_read_user(struct arena *a, const PGresult *res, int row, int col, struct user *out);
+void pg_read_access(struct arena *a, const PGresult *res, int col, struct access *acc);
 
 /* conn.c */
 enum kh_status pg_store_open(const char *url, struct store **out);
@@ -176,7 +213,7 @@ enum kh_status pg_user_set_enabled(struct store *s, int64_t realm_id, const char
 enum kh_status pg_user_list(struct store *s, struct arena *a, int64_t realm_id, const char *after,
                             size_t limit, struct user **out, size_t *n);
 enum kh_status pg_user_access(struct store *s, struct arena *a, int64_t realm_id,
-                              const char *user_id, struct access *out);
+                              const char *user_id, struct user *user, struct access *out);
 enum kh_status pg_user_update(struct store *s, const struct user *u, const char *const *roles,
                               size_t n_roles);
 enum kh_status pg_user_delete(struct store *s, int64_t realm_id, const char *id);
@@ -188,6 +225,8 @@ enum kh_status pg_user_upsert(struct store *s, int64_t realm_id, struct user_ups
 enum kh_status pg_client_create(struct store *s, const struct client *c);
 enum kh_status pg_client_find(struct store *s, struct arena *a, int64_t realm_id,
                               const char *client_id, struct client *out);
+enum kh_status pg_client_context(struct store *s, struct arena *a, int64_t realm_id,
+                                 const char *client_id, struct client_context *ctx);
 enum kh_status pg_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out);
 enum kh_status pg_client_set_secret(struct store *s, int64_t realm_id, const char *client_id,
                                     const uint8_t hash[SHA256_LEN]);

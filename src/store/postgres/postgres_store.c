@@ -28,6 +28,7 @@ const struct store_ops store_postgres_ops = {
     .user_list = pg_user_list,
     .client_create = pg_client_create,
     .client_find = pg_client_find,
+    .client_context = pg_client_context,
     .client_max_access_ttl = pg_client_max_access_ttl,
     .client_set_secret = pg_client_set_secret,
     .client_update = pg_client_update,

@@ -1,5 +1,7 @@
 /* realm.c - realms and roles (PostgreSQL). */
 #include <stdlib.h>
+#include <string.h>
+#include "core/clock.h"
 #include "store/postgres/pg_internal.h"
 
 #define REALM_COLS "id, name, alg, access_ttl, refresh_idle_ttl, session_max_ttl, " \
@@ -93,8 +95,65 @@ static void read_realm(struct arena *a, const PGresult *res, int row, struct rea
     r->lockout_reset = pg_int(res, row, 13);
 }
 
+/* The realm cache (PG_REALM_CACHE_US in pg_internal.h). Misses are not
+ * kept: a realm created elsewhere is found at once. */
+
+static struct pg_cached_realm *cache_slot(struct pg_store *st, const char *name)
+{
+    for (size_t i = 0; i < PG_REALM_CACHE_MAX; i++)
+        if (st->realms[i].until_us && strcmp(st->realms[i].name, name) == 0)
+            return &st->realms[i];
+    return NULL;
+}
+
+static bool cache_get(struct pg_store *st, struct arena *a, const char *name, struct realm *out)
+{
+    int64_t now = clock_mono_us();
+    pthread_mutex_lock(&st->realms_mu);
+    const struct pg_cached_realm *e = cache_slot(st, name);
+    bool hit = e && now < e->until_us;
+    if (hit) {
+        *out = e->realm;
+        out->name = arena_strdup(a, e->name);
+        out->alg = arena_strdup(a, e->alg);
+    }
+    pthread_mutex_unlock(&st->realms_mu);
+    return hit && out->name && out->alg;
+}
+
+static void cache_put(struct pg_store *st, const struct realm *r)
+{
+    if (strlen(r->name) >= sizeof st->realms[0].name || strlen(r->alg) >= sizeof st->realms[0].alg)
+        return;
+    int64_t now = clock_mono_us();
+    pthread_mutex_lock(&st->realms_mu);
+    struct pg_cached_realm *e = cache_slot(st, r->name);
+    for (size_t i = 0; !e && i < PG_REALM_CACHE_MAX; i++) /* a free or an expired slot */
+        if (st->realms[i].until_us <= now)
+            e = &st->realms[i];
+    if (e) {
+        e->realm = *r;
+        strcpy(e->name, r->name);
+        strcpy(e->alg, r->alg);
+        e->realm.name = e->name;
+        e->realm.alg = e->alg;
+        e->until_us = now + PG_REALM_CACHE_US;
+    }
+    pthread_mutex_unlock(&st->realms_mu);
+}
+
+static void cache_drop(struct pg_store *st, int64_t realm_id)
+{
+    pthread_mutex_lock(&st->realms_mu);
+    for (size_t i = 0; i < PG_REALM_CACHE_MAX; i++)
+        if (st->realms[i].realm.id == realm_id)
+            st->realms[i].until_us = 0;
+    pthread_mutex_unlock(&st->realms_mu);
+}
+
 enum kh_status pg_realm_update(struct store *s, const struct realm *r)
 {
+    cache_drop((struct pg_store *)s, r->id);
     struct pg_conn *c = pg_conn_get(s);
     if (!c)
         return KH_ERR_STORE;
@@ -110,12 +169,15 @@ enum kh_status pg_realm_update(struct store *s, const struct realm *r)
     pg_p_int(&p, r->lockout_reset);
     int64_t changed = 0;
     enum kh_status rc = pg_exec_count(c, &realm_update, &p, "realm_update", &changed);
+    cache_drop((struct pg_store *)s, r->id); /* again: a reader may have put the old row back */
     return !rc && changed == 0 ? KH_ERR_NOTFOUND : rc;
 }
 
 enum kh_status pg_realm_find(struct store *s, struct arena *a, const char *name,
                              struct realm *out)
 {
+    if (cache_get((struct pg_store *)s, a, name, out))
+        return KH_OK;
     struct pg_conn *c = pg_conn_get(s);
     if (!c)
         return KH_ERR_STORE;
@@ -127,6 +189,7 @@ enum kh_status pg_realm_find(struct store *s, struct arena *a, const char *name,
         return rc;
     read_realm(a, res, 0, out);
     PQclear(res);
+    cache_put((struct pg_store *)s, out);
     return KH_OK;
 }
 

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include "store/postgres/pg_internal.h"
 
-#define USER_COLS "id, realm_id, username, email, first_name, last_name, enabled, " \
-    "password_hash, created_at"
+#define USER_COLS PG_USER_COLS("")
 
 /* The user with its roles ($10, a text[]). DISTINCT: a role named twice is
  * one link (and two unknown names one failing link). */
@@ -36,19 +35,11 @@ static struct pg_stmt user_set_enabled = PG_STMT(
 static struct pg_stmt user_list = PG_STMT(
     "SELECT id, realm_id, username, email, first_name, last_name, enabled, NULL, created_at "
     "FROM users WHERE realm_id = $1 AND username > $2 ORDER BY username LIMIT $3");
-/* Everything user_access reads, in one round trip from one snapshot: a row
- * of kind 0 if the user is in the realm, then (kind 1) its roles by name,
- * then (kind 2) the distinct permissions of those roles, sorted. */
+/* The user with what it holds, one row per role and per permission (the
+ * user's columns repeated on each), in one round trip from one snapshot. */
 static struct pg_stmt user_access = PG_STMT(
-    "WITH u AS (SELECT id, realm_id FROM users WHERE realm_id = $1 AND id = $2), "
-    "r AS (SELECT r.id, r.name, r.all_permissions FROM u "
-    "JOIN user_roles ur ON ur.user_id = u.id "
-    "JOIN roles r ON r.id = ur.role_id AND r.realm_id = u.realm_id) "
-    "SELECT 0 AS kind, NULL AS name, 0 AS all_permissions FROM u "
-    "UNION ALL SELECT 1, name, all_permissions FROM r "
-    "UNION ALL (SELECT DISTINCT 2, p.permission, 0 FROM r "
-    "JOIN role_permissions p ON p.role_id = r.id) "
-    "ORDER BY kind, name");
+    "SELECT " PG_USER_COLS("u.") ", x.* FROM users u " PG_ACCESS_JOIN("u")
+    " WHERE u.realm_id = $1 AND u.id = $2 ORDER BY x.kind, x.name");
 static struct pg_stmt user_update = PG_STMT(
     "UPDATE users SET email = $3, first_name = $4, last_name = $5, enabled = $6 "
     "WHERE realm_id = $1 AND id = $2");
@@ -106,18 +97,22 @@ enum kh_status pg_user_create(struct store *s, const struct user *u,
     return rc;
 }
 
-/* A row of USER_COLS (or the same columns with NULL for the hash). */
+void pg_read_user(struct arena *a, const PGresult *res, int row, int col, struct user *out)
+{
+    out->id = pg_str(a, res, row, col);
+    out->realm_id = pg_int(res, row, col + 1);
+    out->username = pg_str(a, res, row, col + 2);
+    out->email = pg_str(a, res, row, col + 3);
+    out->first_name = pg_str(a, res, row, col + 4);
+    out->last_name = pg_str(a, res, row, col + 5);
+    out->enabled = pg_bool(res, row, col + 6);
+    out->password_hash = pg_str(a, res, row, col + 7);
+    out->created_at = pg_int(res, row, col + 8);
+}
+
 static void read_user(struct arena *a, const PGresult *res, int row, struct user *out)
 {
-    out->id = pg_str(a, res, row, 0);
-    out->realm_id = pg_int(res, row, 1);
-    out->username = pg_str(a, res, row, 2);
-    out->email = pg_str(a, res, row, 3);
-    out->first_name = pg_str(a, res, row, 4);
-    out->last_name = pg_str(a, res, row, 5);
-    out->enabled = pg_bool(res, row, 6);
-    out->password_hash = pg_str(a, res, row, 7);
-    out->created_at = pg_int(res, row, 8);
+    pg_read_user(a, res, row, 0, out);
 }
 
 static enum kh_status find_user(struct store *s, struct arena *a, struct pg_stmt *st,
@@ -207,29 +202,27 @@ enum kh_status pg_user_list(struct store *s, struct arena *a, int64_t realm_id, 
     return KH_OK;
 }
 
-/* The rows of user_access into acc; false if there was no user row. */
-static bool read_access(struct arena *a, const PGresult *res, struct access *acc)
+void pg_read_access(struct arena *a, const PGresult *res, int col, struct access *acc)
 {
     int rows = PQntuples(res);
-    if (rows == 0)
-        return false;
-    size_t cap = (size_t)rows;
-    acc->roles = arena_alloc(a, cap * sizeof(*acc->roles));
-    acc->permissions = arena_alloc(a, cap * sizeof(*acc->permissions));
-    for (int i = 1; i < rows; i++) { /* row 0: the user */
-        if (pg_int(res, i, 0) == 1) {
-            acc->roles[acc->n_roles++] = pg_str(a, res, i, 1);
-            if (pg_bool(res, i, 2))
+    size_t cap = (size_t)(rows ? rows : 1);
+    *acc = (struct access){.roles = arena_alloc(a, cap * sizeof(*acc->roles)),
+                           .permissions = arena_alloc(a, cap * sizeof(*acc->permissions))};
+    for (int i = 0; i < rows; i++) {
+        if (PQgetisnull(res, i, col))
+            continue; /* no role */
+        if (pg_int(res, i, col) == 1) {
+            acc->roles[acc->n_roles++] = pg_str(a, res, i, col + 1);
+            if (pg_bool(res, i, col + 2))
                 acc->all_permissions = true;
         } else {
-            acc->permissions[acc->n_permissions++] = pg_str(a, res, i, 1);
+            acc->permissions[acc->n_permissions++] = pg_str(a, res, i, col + 1);
         }
     }
-    return true;
 }
 
 enum kh_status pg_user_access(struct store *s, struct arena *a, int64_t realm_id,
-                              const char *user_id, struct access *out)
+                              const char *user_id, struct user *user, struct access *out)
 {
     struct pg_conn *c = pg_conn_get(s);
     if (!c)
@@ -241,11 +234,13 @@ enum kh_status pg_user_access(struct store *s, struct arena *a, int64_t realm_id
     enum kh_status rc = pg_exec(c, &user_access, &p, "user_access", &res);
     if (rc)
         return rc;
-    struct access acc = {0};
-    if (read_access(a, res, &acc))
-        *out = acc;
-    else
+    if (PQntuples(res) == 0) {
         rc = KH_ERR_NOTFOUND;
+    } else {
+        pg_read_access(a, res, PG_USER_NCOLS, out);
+        if (user)
+            pg_read_user(a, res, 0, 0, user);
+    }
     PQclear(res);
     return rc;
 }

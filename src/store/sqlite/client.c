@@ -91,6 +91,27 @@ enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t real
     return rc;
 }
 
+/* Several reads: in the snapshot of the token endpoint (api_in_snapshot);
+ * elsewhere a counter a moment newer than the client changes nothing. */
+enum kh_status sqlite_client_context(struct store *s, struct arena *a, int64_t realm_id,
+                                     const char *client_id, struct client_context *ctx)
+{
+    enum kh_status found = sqlite_client_find(s, a, realm_id, client_id, &ctx->client);
+    if (found != KH_OK && found != KH_ERR_NOTFOUND)
+        return found;
+    struct lockout_row *r = &ctx->address;
+    r->failures = r->first_failure_at = r->last_failure_at = r->locked_until = 0;
+    enum kh_status rc = r->key ? sqlite_lockout_find(s, realm_id, r, 1) : KH_OK;
+    ctx->owner_found = false;
+    const char *owner = ctx->client.owner_user_id;
+    if (!rc && !found && ctx->with_owner && owner) {
+        rc = sqlite_user_access(s, a, realm_id, owner, &ctx->owner, &ctx->owner_access);
+        ctx->owner_found = rc == KH_OK;
+        rc = rc == KH_ERR_NOTFOUND ? KH_OK : rc;
+    }
+    return rc ? rc : found;
+}
+
 enum kh_status sqlite_client_set_secret(struct store *s, int64_t realm_id, const char *client_id,
                                         const uint8_t hash[SHA256_LEN])
 {

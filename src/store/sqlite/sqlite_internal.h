@@ -224,11 +224,13 @@ enum kh_status sqlite_user_set_enabled(struct store *s, int64_t realm_id, const 
 enum kh_status sqlite_user_list(struct store *s, struct arena *a, int64_t realm_id, const char *after,
                                 size_t limit, struct user **out, size_t *n);
 enum kh_status sqlite_user_access(struct store *s, struct arena *a, int64_t realm_id,
-                                  const char *user_id, struct access *out);
+                                  const char *user_id, struct user *user, struct access *out);
 enum kh_status sqlite_client_create(struct store *s, const struct client *c);
 enum kh_status sqlite_client_max_access_ttl(struct store *s, int64_t realm_id, int64_t *out);
 enum kh_status sqlite_client_find(struct store *s, struct arena *a, int64_t realm_id,
                                   const char *client_id, struct client *out);
+enum kh_status sqlite_client_context(struct store *s, struct arena *a, int64_t realm_id,
+                                     const char *client_id, struct client_context *ctx);
 enum kh_status sqlite_client_set_secret(struct store *s, int64_t realm_id, const char *client_id,
                                         const uint8_t hash[SHA256_LEN]);
 enum kh_status sqlite_client_update(struct store *s, const struct client *c);

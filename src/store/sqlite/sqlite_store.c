@@ -47,6 +47,7 @@ const struct store_ops store_sqlite_ops = {
     .user_list = sqlite_user_list,
     .client_create = sqlite_client_create,
     .client_find = sqlite_client_find,
+    .client_context = sqlite_client_context,
     .client_max_access_ttl = sqlite_client_max_access_ttl,
     .client_set_secret = sqlite_client_set_secret,
     .client_update = sqlite_client_update,

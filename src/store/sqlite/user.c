@@ -209,17 +209,18 @@ static enum kh_status read_access(struct sqlite_conn *c, struct arena *a, int64_
 }
 
 enum kh_status sqlite_user_access(struct store *s, struct arena *a, int64_t realm_id,
-                                  const char *user_id, struct access *out)
+                                  const char *user_id, struct user *user, struct access *out)
 {
     struct sqlite_conn *c = sqlite_conn_get(s);
     if (!c)
         return KH_ERR_STORE;
     struct access acc = {0};
-    /* One read transaction: roles and permissions from the same snapshot. */
+    /* One read transaction: the user, roles and permissions from the same snapshot. */
     enum kh_status rc = sqlite_tx_begin(c, false, "user_access");
     if (rc)
         return rc;
-    rc = sqlite_tx_end(c, read_access(c, a, realm_id, user_id, &acc), "user_access");
+    rc = user ? sqlite_user_get(s, a, realm_id, user_id, user) : KH_OK;
+    rc = sqlite_tx_end(c, rc ? rc : read_access(c, a, realm_id, user_id, &acc), "user_access");
     if (!rc)
         *out = acc;
     return rc;

@@ -94,7 +94,7 @@ static const char *roles_of(struct fixture *f, const char *username)
     struct user u;
     struct access acc;
     assert_true(find(f, username, &u));
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm.id, u.id, &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm.id, u.id, NULL, &acc), KH_OK);
     const char *out = "";
     for (size_t i = 0; i < acc.n_roles; i++)
         out = arena_printf(&f->a, "%s%s%s", out, i ? "," : "", acc.roles[i]);

@@ -25,6 +25,7 @@
     X(user_list)                \
     X(role_list)                \
     X(client)                   \
+    X(client_context)           \
     X(session_refresh)          \
     X(rotate)                   \
     X(rotate_unknown)           \
@@ -284,7 +285,7 @@ static void contract_user_access(struct store *s)
     ct_user(s, realm, "u-3", "nobody", NULL, 0);
 
     struct access acc = {0};
-    assert_int_equal(store_user_access(s, &a, realm, "u-1", &acc), KH_OK);
+    assert_int_equal(store_user_access(s, &a, realm, "u-1", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 2);
     assert_string_equal(acc.roles[0], "reader");
     assert_string_equal(acc.roles[1], "writer");
@@ -294,21 +295,109 @@ static void contract_user_access(struct store *s)
     assert_string_equal(acc.permissions[2], "users:write");
     assert_false(acc.all_permissions);
 
-    assert_int_equal(store_user_access(s, &a, realm, "u-2", &acc), KH_OK);
+    struct user u = {0};
+    assert_int_equal(store_user_access(s, &a, realm, "u-1", &u, &acc), KH_OK);
+    assert_string_equal(u.id, "u-1");
+    assert_int_equal(u.realm_id, realm);
+    assert_string_equal(u.username, "alice");
+    assert_true(u.enabled);
+    assert_int_equal(acc.n_roles, 2); /* the same access with the user */
+    assert_int_equal(acc.n_permissions, 3);
+
+    assert_int_equal(store_user_access(s, &a, realm, "u-2", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 2);
     assert_string_equal(acc.roles[0], "admin");
     assert_true(acc.all_permissions);
     assert_int_equal(acc.n_permissions, 2);
 
-    assert_int_equal(store_user_access(s, &a, realm, "u-3", &acc), KH_OK);
+    assert_int_equal(store_user_access(s, &a, realm, "u-3", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 0);
     assert_int_equal(acc.n_permissions, 0);
     assert_false(acc.all_permissions);
 
     struct access miss = {.n_roles = 42};
-    assert_int_equal(store_user_access(s, &a, realm, "u-404", &miss), KH_ERR_NOTFOUND);
+    assert_int_equal(store_user_access(s, &a, realm, "u-404", NULL, &miss), KH_ERR_NOTFOUND);
     assert_int_equal(miss.n_roles, 42);
-    assert_int_equal(store_user_access(s, &a, realm + 1, "u-1", &miss), KH_ERR_NOTFOUND);
+    assert_int_equal(store_user_access(s, &a, realm + 1, "u-1", NULL, &miss), KH_ERR_NOTFOUND);
+    arena_free(&a);
+}
+
+/* The client, the address's counter and the owner with its access, read
+ * together; the counter also when there is no such client. */
+static void contract_client_context(struct store *s)
+{
+    struct arena a;
+    arena_init(&a);
+    int64_t realm = ct_realm(s, "main");
+    const char *perms[] = {"users:write", "users:read"};
+    ct_role(s, realm, "writer", false, perms, 2);
+    const char *roles[] = {"writer"};
+    ct_user(s, realm, "u-1", "svc", roles, 1);
+    struct client c = {.id = "c-1", .realm_id = realm, .client_id = "billing",
+                       .confidential = true, .grants = GRANT_CLIENT_CREDENTIALS,
+                       .scopes = "users:read", .default_scopes = "", .owner_user_id = "u-1",
+                       .enabled = true, .created_at = clock_now()};
+    ct_hash("khs_secret", c.secret_hash);
+    assert_int_equal(store_client_create(s, &c), KH_OK);
+    struct client plain = {.id = "c-2", .realm_id = realm, .client_id = "web",
+                           .grants = GRANT_PASSWORD, .scopes = "", .default_scopes = "",
+                           .enabled = true, .created_at = 5};
+    assert_int_equal(store_client_create(s, &plain), KH_OK);
+    struct lockout_rule rule = {.threshold = 2, .base_wait = 30, .max_wait = 900, .reset = 3600};
+    struct lockout_row counted;
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(store_lockout_fail(s, realm, "client_ip", "10.0.0.1", 1000, &rule,
+                                            &counted), KH_OK);
+
+    struct client_context ctx = {.address = {.kind = "client_ip", .key = "10.0.0.1"},
+                                 .with_owner = true};
+    assert_int_equal(store_client_context(s, &a, realm, "billing", &ctx), KH_OK);
+    assert_string_equal(ctx.client.id, "c-1");
+    assert_memory_equal(ctx.client.secret_hash, c.secret_hash, SHA256_LEN);
+    assert_string_equal(ctx.client.owner_user_id, "u-1");
+    assert_int_equal(ctx.address.failures, 2);
+    assert_int_equal(ctx.address.locked_until, 1030);
+    assert_string_equal(ctx.address.kind, "client_ip"); /* the caller's, untouched */
+    assert_true(ctx.owner_found);
+    assert_string_equal(ctx.owner.id, "u-1");
+    assert_string_equal(ctx.owner.username, "svc");
+    assert_true(ctx.owner.enabled);
+    assert_int_equal(ctx.owner_access.n_roles, 1);
+    assert_string_equal(ctx.owner_access.roles[0], "writer");
+    assert_int_equal(ctx.owner_access.n_permissions, 2);
+    assert_string_equal(ctx.owner_access.permissions[0], "users:read");
+    assert_string_equal(ctx.owner_access.permissions[1], "users:write");
+
+    /* the owner only when asked; another address has no counter */
+    ctx = (struct client_context){.address = {.kind = "client_ip", .key = "10.0.0.2"}};
+    assert_int_equal(store_client_context(s, &a, realm, "billing", &ctx), KH_OK);
+    assert_false(ctx.owner_found);
+    assert_int_equal(ctx.address.failures, 0);
+    assert_int_equal(ctx.address.locked_until, 0);
+
+    /* no owner; no address */
+    ctx = (struct client_context){.address = {.kind = "client_ip"}, .with_owner = true};
+    assert_int_equal(store_client_context(s, &a, realm, "web", &ctx), KH_OK);
+    assert_string_equal(ctx.client.id, "c-2");
+    assert_false(ctx.owner_found);
+    assert_int_equal(ctx.address.failures, 0);
+
+    /* no such client, here or in another realm: the counter all the same */
+    ctx = (struct client_context){.address = {.kind = "client_ip", .key = "10.0.0.1"},
+                                  .with_owner = true};
+    assert_int_equal(store_client_context(s, &a, realm, "nope", &ctx), KH_ERR_NOTFOUND);
+    assert_int_equal(ctx.address.failures, 2);
+    assert_false(ctx.owner_found);
+    ctx = (struct client_context){.address = {.kind = "client_ip", .key = "10.0.0.1"}};
+    assert_int_equal(store_client_context(s, &a, realm + 1, "billing", &ctx), KH_ERR_NOTFOUND);
+    assert_int_equal(ctx.address.failures, 0);
+
+    /* a disabled owner is read as it is */
+    assert_int_equal(store_user_set_enabled(s, realm, "u-1", false), KH_OK);
+    ctx = (struct client_context){.address = {.kind = "client_ip"}, .with_owner = true};
+    assert_int_equal(store_client_context(s, &a, realm, "billing", &ctx), KH_OK);
+    assert_true(ctx.owner_found);
+    assert_false(ctx.owner.enabled);
     arena_free(&a);
 }
 

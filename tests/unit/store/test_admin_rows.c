@@ -173,7 +173,7 @@ static void test_role_delete(void **state)
     struct role r;
     assert_int_equal(store_role_find(f->s, &f->a, f->realm, "reader", &r), KH_ERR_NOTFOUND);
     struct access acc;
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 1); /* the user lost it, and kept the other */
     assert_string_equal(acc.roles[0], "auditor");
     assert_int_equal(acc.n_permissions, 1);
@@ -210,16 +210,16 @@ static void test_user_update(void **state)
     assert_null(got.last_name);
     assert_false(got.enabled);
     assert_string_equal(got.username, "ann");
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 1);
 
     const char *replaced[] = {"auditor"};
     assert_int_equal(store_user_update(f->s, &u, replaced, 1), KH_OK);
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 1);
     assert_string_equal(acc.roles[0], "auditor");
     assert_int_equal(store_user_update(f->s, &u, replaced, 0), KH_OK); /* no roles at all */
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 0);
 
     /* an unknown role: nothing written, not even the fields */
@@ -229,7 +229,7 @@ static void test_user_update(void **state)
     assert_int_equal(store_user_update(f->s, &changed, bad, 2), KH_ERR_NOTFOUND);
     assert_int_equal(store_user_get(f->s, &f->a, f->realm, "u-1", &got), KH_OK);
     assert_string_equal(got.email, "ann@example.com");
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 0);
 
     struct user missing = user_rec(f, "u-404", "nobody");
@@ -260,7 +260,7 @@ static void test_user_delete(void **state)
     struct client c;
     struct access acc;
     assert_int_equal(store_user_get(f->s, &f->a, f->realm, "u-1", &u), KH_ERR_NOTFOUND);
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", &acc), KH_ERR_NOTFOUND);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-1", NULL, &acc), KH_ERR_NOTFOUND);
     assert_int_equal(store_client_find(f->s, &f->a, f->realm, "ann-job", &c), KH_ERR_NOTFOUND);
     assert_false(session_exists(f, "s-ann"));
     assert_false(session_exists(f, "s-job"));
@@ -268,7 +268,7 @@ static void test_user_delete(void **state)
     assert_false(tokens_exist(f, "rt-job"));
     /* everyone else's untouched */
     assert_int_equal(store_user_get(f->s, &f->a, f->realm, "u-2", &u), KH_OK);
-    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-2", &acc), KH_OK);
+    assert_int_equal(store_user_access(f->s, &f->a, f->realm, "u-2", NULL, &acc), KH_OK);
     assert_int_equal(acc.n_roles, 1);
     assert_int_equal(store_client_find(f->s, &f->a, f->realm, "web", &c), KH_OK);
     assert_int_equal(store_client_find(f->s, &f->a, f->realm, "bob-job", &c), KH_OK);

@@ -440,6 +440,42 @@ static void test_revoke_during_rotations(void **state)
     pthread_barrier_destroy(&ch.done);
 }
 
+/* Each instance keeps the realms it read for PG_REALM_CACHE_US (1 s): a
+ * change through it is seen there at once, through another instance within
+ * that time. */
+static void test_realm_cache(void **state)
+{
+    struct fixture *f = *state;
+    if (!f->s)
+        skip();
+    struct store *other = NULL;
+    assert_int_equal(store_open(f->b.url, &other), KH_OK);
+    struct arena a;
+    arena_init(&a);
+    int64_t id = ct_realm(f->s, "cached");
+    struct realm mine, theirs;
+    assert_int_equal(store_realm_find(f->s, &a, "cached", &mine), KH_OK);
+    assert_int_equal(store_realm_find(other, &a, "cached", &theirs), KH_OK);
+    assert_int_equal(theirs.access_ttl, 300);
+    assert_int_equal(store_realm_find(f->s, &a, "absent", &mine), KH_ERR_NOTFOUND);
+
+    mine.access_ttl = 60;
+    assert_int_equal(store_realm_update(f->s, &mine), KH_OK);
+    assert_int_equal(store_realm_find(f->s, &a, "cached", &mine), KH_OK);
+    assert_int_equal(mine.access_ttl, 60); /* here: at once */
+    assert_int_equal(mine.id, id);
+    assert_string_equal(mine.name, "cached");
+    assert_string_equal(mine.alg, "ES256");
+    int64_t start = clock_mono_us();
+    do {
+        assert_int_equal(store_realm_find(other, &a, "cached", &theirs), KH_OK);
+        assert_true(clock_mono_us() - start < 1500000); /* elsewhere: within 1 s (+ slack) */
+        usleep(20000);
+    } while (theirs.access_ttl != 60);
+    arena_free(&a);
+    store_close(other);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -448,6 +484,7 @@ int main(void)
         T(test_rotate_race_threads),        T(test_rotate_grace_race_threads),
         T(test_rotate_race_processes),      T(test_rotate_grace_race_processes),
         T(test_lockout_race_processes),     T(test_revoke_during_rotations),
+        T(test_realm_cache),
     };
     return BACKEND_RUN("store_postgres", tests);
 }
