@@ -1,4 +1,5 @@
 /* realm.c - realms and roles (PostgreSQL). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/clock.h"
@@ -133,8 +134,8 @@ static void cache_put(struct pg_store *st, const struct realm *r)
             e = &st->realms[i];
     if (e) {
         e->realm = *r;
-        strcpy(e->name, r->name);
-        strcpy(e->alg, r->alg);
+        snprintf(e->name, sizeof e->name, "%s", r->name); /* lengths checked above */
+        snprintf(e->alg, sizeof e->alg, "%s", r->alg);
         e->realm.name = e->name;
         e->realm.alg = e->alg;
         e->until_us = now + PG_REALM_CACHE_US;
