@@ -103,7 +103,6 @@ static void read_clients(struct arena *a, const PGresult *res, struct client **o
     *n = (size_t)rows;
 }
 
-/* On the hot path of every grant: one statement. */
 enum kh_status pg_client_find(struct store *s, struct arena *a, int64_t realm_id,
                               const char *client_id, struct client *out)
 {
