@@ -300,7 +300,7 @@ enum kh_status pg_audit_list(struct store *s, struct arena *a, const struct audi
     pg_p_int(&p, q->since);
     pg_p_str(&p, q->type);
     pg_p_bool(&p, q->type_prefix);
-    pg_p_int(&p, q->limit > (size_t)INT32_MAX ? INT32_MAX : (int64_t)q->limit);
+    pg_p_limit(&p, q->limit);
     PGresult *res = NULL;
     enum kh_status rc = pg_exec(c, &audit_list, &p, "audit_list", &res);
     if (rc)

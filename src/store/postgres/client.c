@@ -129,8 +129,8 @@ enum kh_status pg_client_find(struct store *s, struct arena *a, int64_t realm_id
 #define CONTEXT_OWNER (CONTEXT_LOCKOUT + 4)
 #define CONTEXT_ACCESS (CONTEXT_OWNER + PG_USER_NCOLS)
 static struct pg_stmt client_context = PG_STMT(
-    "SELECT " PG_CLIENT_COLS("c.") ", l.failures, l.first_failure_at, l.last_failure_at, "
-    "l.locked_until, " PG_USER_COLS("u.") ", x.* FROM (SELECT 1) AS one "
+    "SELECT " PG_CLIENT_COLS("c.") ", " PG_LOCKOUT_COLS("l.") ", " PG_USER_COLS("u.")
+    ", x.* FROM (SELECT 1) AS one "
     "LEFT JOIN clients c ON c.realm_id = $1 AND c.client_id = $2 "
     "LEFT JOIN lockouts l ON l.realm_id = $1 AND l.kind = $3 AND l.key = $4 "
     "LEFT JOIN users u ON $5::smallint = 1 AND u.realm_id = $1 AND u.id = c.owner_user_id "
@@ -153,11 +153,7 @@ enum kh_status pg_client_context(struct store *s, struct arena *a, int64_t realm
     enum kh_status rc = pg_exec_row(c, &client_context, &p, "client_context", &res);
     if (rc)
         return rc;
-    struct lockout_row *r = &ctx->address;
-    r->failures = pg_int(res, 0, CONTEXT_LOCKOUT);
-    r->first_failure_at = pg_int(res, 0, CONTEXT_LOCKOUT + 1);
-    r->last_failure_at = pg_int(res, 0, CONTEXT_LOCKOUT + 2);
-    r->locked_until = pg_int(res, 0, CONTEXT_LOCKOUT + 3);
+    pg_read_counts(res, 0, CONTEXT_LOCKOUT, &ctx->address);
     ctx->owner_found = !PQgetisnull(res, 0, CONTEXT_OWNER);
     if (ctx->owner_found) {
         pg_read_user(a, res, 0, CONTEXT_OWNER, &ctx->owner);
@@ -250,15 +246,8 @@ enum kh_status pg_client_rotate_secret(struct store *s, int64_t realm_id, const 
 enum kh_status pg_client_list(struct store *s, struct arena *a, int64_t realm_id,
                               const char *after, size_t limit, struct client **out, size_t *n)
 {
-    struct pg_conn *c = pg_conn_get(s);
-    if (!c)
-        return KH_ERR_STORE;
-    struct pg_params p = {0};
-    pg_p_int(&p, realm_id);
-    pg_p_str(&p, after ? after : "");
-    pg_p_int(&p, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &client_list, &p, "client_list", &res);
+    enum kh_status rc = pg_exec_page(s, &client_list, realm_id, after, limit, "client_list", &res);
     if (rc)
         return rc;
     read_clients(a, res, out, n);

@@ -234,6 +234,19 @@ enum kh_status pg_exec_count(struct pg_conn *c, struct pg_stmt *st, const struct
     return KH_OK;
 }
 
+enum kh_status pg_exec_page(struct store *s, struct pg_stmt *st, int64_t realm_id,
+                            const char *after, size_t limit, const char *op, PGresult **out)
+{
+    struct pg_conn *c = pg_conn_get(s);
+    if (!c)
+        return KH_ERR_STORE;
+    struct pg_params p = {0};
+    pg_p_int(&p, realm_id);
+    pg_p_str(&p, after ? after : "");
+    pg_p_limit(&p, limit);
+    return pg_exec(c, st, &p, op, out);
+}
+
 /* A statement of the transaction's frame (BEGIN, COMMIT, SAVEPOINT, ...):
  * simple protocol, no result wanted. */
 static enum kh_status run_simple(struct pg_conn *c, const char *sql, const char *op)
@@ -467,6 +480,11 @@ void pg_p_int(struct pg_params *p, int64_t v)
         param(p, NULL, 0, 0); /* aborts */
     snprintf(p->ints[p->n], sizeof(p->ints[p->n]), "%" PRId64, v);
     param(p, p->ints[p->n], 0, 0);
+}
+
+void pg_p_limit(struct pg_params *p, size_t limit)
+{
+    pg_p_int(p, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
 }
 
 void pg_p_bool(struct pg_params *p, bool v)

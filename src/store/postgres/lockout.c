@@ -8,7 +8,7 @@
 #include <string.h>
 #include "store/postgres/pg_internal.h"
 
-#define LOCKOUT_COLS "failures, first_failure_at, last_failure_at, locked_until"
+#define LOCKOUT_COLS PG_LOCKOUT_COLS("")
 
 /* Pairs of (kind, key) looked up per statement: a login looks up two (the
  * user's and the address's); more go in further statements. */
@@ -55,7 +55,7 @@ static struct pg_stmt lockout_list = PG_STMT(
     "SELECT kind, key, " LOCKOUT_COLS " FROM lockouts WHERE realm_id = $1 "
     "AND (kind, key) > ($2::text, $3::text) ORDER BY kind, key LIMIT $4");
 
-static void read_counts(const PGresult *res, int row, int col, struct lockout_row *r)
+void pg_read_counts(const PGresult *res, int row, int col, struct lockout_row *r)
 {
     r->failures = pg_int(res, row, col);
     r->first_failure_at = pg_int(res, row, col + 1);
@@ -89,7 +89,7 @@ static enum kh_status find_some(struct pg_conn *c, int64_t realm_id, struct lock
         r->failures = r->first_failure_at = r->last_failure_at = r->locked_until = 0;
         for (int row = 0; row < PQntuples(res); row++)
             if (same(PQgetvalue(res, row, 0), r->kind) && same(PQgetvalue(res, row, 1), r->key))
-                read_counts(res, row, 2, r);
+                pg_read_counts(res, row, 2, r);
     }
     PQclear(res);
     return KH_OK;
@@ -129,7 +129,7 @@ enum kh_status pg_lockout_fail(struct store *s, int64_t realm_id, const char *ki
         return rc;
     struct lockout_row r = {.kind = kind, .key = key};
     if (PQntuples(res) == 1)
-        read_counts(res, 0, 0, &r);
+        pg_read_counts(res, 0, 0, &r);
     else
         rc = KH_ERR_STORE;
     PQclear(res);
@@ -164,7 +164,7 @@ enum kh_status pg_lockout_list(struct store *s, struct arena *a, int64_t realm_i
     pg_p_int(&p, realm_id);
     pg_p_str(&p, after_kind ? after_kind : "");
     pg_p_str(&p, after_kind && after_key ? after_key : "");
-    pg_p_int(&p, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
+    pg_p_limit(&p, limit);
     PGresult *res = NULL;
     enum kh_status rc = pg_exec(c, &lockout_list, &p, "lockout_list", &res);
     if (rc)
@@ -174,7 +174,7 @@ enum kh_status pg_lockout_list(struct store *s, struct arena *a, int64_t realm_i
     for (int i = 0; i < rows; i++) {
         v[i].kind = pg_str(a, res, i, 0);
         v[i].key = pg_str(a, res, i, 1);
-        read_counts(res, i, 2, &v[i]);
+        pg_read_counts(res, i, 2, &v[i]);
     }
     PQclear(res);
     *out = v;

@@ -57,6 +57,7 @@ struct pg_params {
 };
 
 void pg_p_int(struct pg_params *p, int64_t v);
+void pg_p_limit(struct pg_params *p, size_t limit); /* a LIMIT, at most INT32_MAX */
 void pg_p_bool(struct pg_params *p, bool v);       /* 0 or 1 (SMALLINT columns) */
 void pg_p_str(struct pg_params *p, const char *s); /* NULL sends NULL */
 void pg_p_bytes(struct pg_params *p, const void *b, size_t n); /* BYTEA; NULL sends NULL */
@@ -110,6 +111,12 @@ struct pg_store {
     "FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.realm_id = " U ".realm_id " \
     "JOIN role_permissions p ON p.role_id = r.id WHERE ur.user_id = " U ".id) x ON true"
 
+/* A lockout counter's columns (t as in PG_USER_COLS), read by pg_read_counts
+ * (lockout.c) from column `col` into r's counts (all NULL reads as 0). */
+#define PG_LOCKOUT_COLS(t) \
+    t "failures, " t "first_failure_at, " t "last_failure_at, " t "locked_until"
+void pg_read_counts(const PGresult *res, int row, int col, struct lockout_row *r);
+
 /* user.c: the PG_USER_COLS at column `col` of a row into *out; the access
  * rows of a PG_ACCESS_JOIN whose x.kind is column `col` into *acc. */
 void pg_read_user(struct arena *a, const PGresult *res, int row, int col, struct user *out);
@@ -136,6 +143,11 @@ enum kh_status pg_exec(struct pg_conn *c, struct pg_stmt *st, const struct pg_pa
  * when it returned none (nothing to PQclear then). */
 enum kh_status pg_exec_row(struct pg_conn *c, struct pg_stmt *st, const struct pg_params *p,
                            const char *op, PGresult **out);
+/* A page of a realm's rows: st takes $1 realm_id, $2 the cursor (after; NULL
+ * sends "", before every key) and $3 the limit (pg_p_limit); on the
+ * calling thread's connection. */
+enum kh_status pg_exec_page(struct store *s, struct pg_stmt *st, int64_t realm_id,
+                            const char *after, size_t limit, const char *op, PGresult **out);
 /* pg_exec for a write whose affected row count matters: *changed gets it. */
 enum kh_status pg_exec_count(struct pg_conn *c, struct pg_stmt *st, const struct pg_params *p,
                              const char *op, int64_t *changed);

@@ -299,15 +299,8 @@ enum kh_status pg_role_find(struct store *s, struct arena *a, int64_t realm_id, 
 enum kh_status pg_role_list(struct store *s, struct arena *a, int64_t realm_id, const char *after,
                             size_t limit, struct role **out, size_t *n)
 {
-    struct pg_conn *c = pg_conn_get(s);
-    if (!c)
-        return KH_ERR_STORE;
-    struct pg_params p = {0};
-    pg_p_int(&p, realm_id);
-    pg_p_str(&p, after ? after : "");
-    pg_p_int(&p, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
     PGresult *res = NULL;
-    enum kh_status rc = pg_exec(c, &role_list, &p, "role_list", &res);
+    enum kh_status rc = pg_exec_page(s, &role_list, realm_id, after, limit, "role_list", &res);
     if (rc)
         return rc;
     int rows = PQntuples(res), at = 0;
